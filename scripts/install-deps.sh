@@ -1,0 +1,17 @@
+#!/bin/sh
+# Install every package the build, the demo and the test suite need on
+# Debian 12. Used by the README's commands and by .ci/run; the runtime part
+# of this list is mirrored in deploy/docker/Dockerfile.
+set -eu
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+	build-essential cmake pkg-config ca-certificates \
+	libgit2-dev libyaml-dev libcurl4-openssl-dev libcjson-dev libssl-dev \
+	libmicrohttpd-dev libcmocka-dev \
+	clang libclang-rt-14-dev \
+	git curl openssl procps psmisc util-linux \
+	lighttpd fcgiwrap openssh-server openssh-client \
+	inotify-tools wrk hyperfine valgrind \
+	kubectl >/dev/null
