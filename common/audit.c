@@ -1,0 +1,215 @@
+/* audit.c: audit records and the fsync'd JSON-lines log. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "roomops/audit.h"
+#include "roomops/file.h"
+
+#include "banned.h"
+
+void
+ro_uuid(char out[RO_UUID_LEN + 1])
+{
+	unsigned char	b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1) {
+		struct timespec ts;	/* entropy failure: unique, not random */
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		memcpy(b, &ts, sizeof(ts) < sizeof(b) ? sizeof(ts) : sizeof(b));
+	}
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, RO_UUID_LEN + 1, "%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
+	    b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+	    b[15]);
+}
+
+void
+ro_now_iso(char out[RO_TS_LEN + 1])
+{
+	struct timespec	ts;
+	struct tm	tm;
+	char		s[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, RO_TS_LEN + 1, "%.19s.%03ldZ", s, ts.tv_nsec / 1000000);
+}
+
+long long
+ro_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+ro_audit_rec_init(struct ro_audit_rec *r)
+{
+	ro_now_iso(r->ts);
+	ro_uuid(r->id);
+	if (r->cid[0] == '\0')
+		ro_uuid(r->cid);
+}
+
+void
+ro_audit_rec_release(struct ro_audit_rec *r)
+{
+	ro_strv_release(&r->errors);
+	ro_strv_release(&r->warnings);
+	ro_strv_release(&r->blocked);
+	ro_strv_release(&r->rollback);
+}
+
+static int
+add_strv(struct ro_buf *b, const char *key, const struct ro_strv *sv)
+{
+	size_t	i;
+	int	error;
+
+	if ((error = ro_buf_printf(b, ",\"%s\":[", key)) < 0)
+		return error;
+	for (i = 0; i < sv->n; i++)
+		if ((i > 0 && (error = ro_buf_addch(b, ',')) < 0) ||
+		    (error = ro_buf_add_json_str(b, sv->v[i])) < 0)
+			return error;
+	return ro_buf_addch(b, ']');
+}
+
+static int
+add_field(struct ro_buf *b, const char *key, const char *v)
+{
+	int	error;
+
+	if ((error = ro_buf_printf(b, ",\"%s\":", key)) < 0)
+		return error;
+	return v != NULL ? ro_buf_add_json_str(b, v) : ro_buf_addstr(b, "null");
+}
+
+int
+ro_audit_format(const struct ro_audit_rec *r, struct ro_buf *out)
+{
+	struct ro_buf	b;
+	int		error;
+
+	ro_buf_init(&b, RO_AUDIT_LINE_MAX);
+	if ((error = ro_buf_printf(&b, "{\"ts\":\"%s\",\"id\":\"%s\","
+	    "\"correlationId\":\"%s\"", r->ts, r->id, r->cid)) < 0 ||
+	    (error = add_field(&b, "room", r->room)) < 0 ||
+	    (error = add_field(&b, "rev", r->rev)) < 0 ||
+	    (error = add_field(&b, "source", r->source)) < 0 ||
+	    (error = add_field(&b, "outcome", r->outcome)) < 0 ||
+	    (error = ro_buf_printf(&b, ",\"diff\":{\"join\":%zu,\"kick\":%zu,"
+	    "\"update\":%zu,\"seed\":%zu,\"promote\":%zu,\"delete\":%zu,"
+	    "\"policies\":%zu}", r->diff.join, r->diff.kick, r->diff.update,
+	    r->diff.seed, r->diff.promote, r->diff.del, r->diff.policies)) < 0 ||
+	    (error = add_strv(&b, "errors", &r->errors)) < 0 ||
+	    (error = add_strv(&b, "warnings", &r->warnings)) < 0 ||
+	    (r->blocked.n > 0 &&
+	    (error = add_strv(&b, "blocked", &r->blocked)) < 0) ||
+	    (r->rollback.n > 0 &&
+	    (error = add_strv(&b, "rollback", &r->rollback)) < 0) ||
+	    (error = ro_buf_printf(&b, ",\"durationMs\":%ld", r->duration_ms)) <
+	    0 || (error = add_field(&b, "agent", r->agent)) < 0 ||
+	    (error = add_field(&b, "shard", r->shard)) < 0 ||
+	    (error = ro_buf_addstr(&b, "}\n")) < 0)
+		goto done;
+	error = ro_buf_add(out, b.ptr, b.len);
+done:
+	ro_buf_release(&b);
+	return error;
+}
+
+int
+ro_auditlog_open(struct ro_auditlog *log, const char *path, struct ro_err *err)
+{
+	memset(log, 0, sizeof(*log));
+	if ((log->path = strdup(path)) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	pthread_mutex_init(&log->mu, NULL);
+	return RO_OK;
+}
+
+int
+ro_auditlog_append(struct ro_auditlog *log, const char *line, size_t len,
+    struct ro_err *err)
+{
+	int	error;
+
+	pthread_mutex_lock(&log->mu);
+	if ((error = ro_file_append_sync(log->path, line, len, err)) < 0)
+		log->write_errors++;
+	pthread_mutex_unlock(&log->mu);
+	return error;
+}
+
+void
+ro_auditlog_close(struct ro_auditlog *log)
+{
+	if (log->path == NULL)
+		return;
+	pthread_mutex_destroy(&log->mu);
+	free(log->path);
+	log->path = NULL;
+}
+
+static bool
+match(const cJSON *o, const char *key, const char *want)
+{
+	const cJSON	*v;
+
+	if (want == NULL)
+		return true;
+	v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
+}
+
+int
+ro_auditlog_read(const char *path, const char *room, const char *rev,
+    const char *cid, cJSON *arr, size_t *bad, struct ro_err *err)
+{
+	FILE	*f;
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+	cJSON	*o;
+	int	 error = RO_OK;
+
+	*bad = 0;
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT)
+			return RO_OK;
+		return ro_err_errno(err, RO_EIO, "%s", path);
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		if (n <= 1)
+			continue;
+		o = (size_t)n > RO_AUDIT_LINE_MAX ? NULL :
+		    cJSON_ParseWithLength(line, (size_t)n);
+		if (!cJSON_IsObject(o)) {
+			cJSON_Delete(o);
+			(*bad)++;
+			continue;
+		}
+		if (match(o, "room", room) && match(o, "rev", rev) &&
+		    match(o, "correlationId", cid))
+			cJSON_AddItemToArray(arr, o);
+		else
+			cJSON_Delete(o);
+	}
+	if (ferror(f))
+		error = ro_err_errno(err, RO_EIO, "%s", path);
+	free(line);
+	fclose(f);
+	return error;
+}

@@ -1,0 +1,83 @@
+/*
+ * audit.h: audit records (agent.md "Audit record") and the JSON-lines log.
+ *
+ * A record is one JSON object on one line, identical in the JSONL log and
+ * in the Git note. The log is appended with O_APPEND in one write and
+ * fdatasync'd before the outcome is reported anywhere else; a failed
+ * append is an error the caller must act on (stop applying), never a
+ * silent loss. struct ro_auditlog is thread-safe (one mutex).
+ */
+#ifndef RO_AUDIT_H
+#define RO_AUDIT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "roomops/buf.h"
+#include "roomops/strv.h"
+
+#define RO_AUDIT_LINE_MAX	(256u << 10)	/* bytes per record */
+#define RO_UUID_LEN		36		/* characters */
+#define RO_TS_LEN		24		/* "2026-11-23T10:00:00.123Z" */
+
+/* Counts of the diff (applied, or planned for rejected/blocked). */
+struct ro_audit_diff {
+	size_t	join, kick, update, seed, promote, del, policies;
+};
+
+struct ro_audit_rec {
+	char		 ts[RO_TS_LEN + 1];
+	char		 id[RO_UUID_LEN + 1];
+	char		 cid[RO_UUID_LEN + 1];	/* correlationId */
+	const char	*room;
+	const char	*rev;		/* commit sha, "worktree:<hash>", "api" */
+	const char	*source;	/* git|watch|api */
+	const char	*outcome;	/* applied|converged|partial|... */
+	struct ro_audit_diff diff;
+	struct ro_strv	 errors;
+	struct ro_strv	 warnings;
+	struct ro_strv	 blocked;	/* "kick E-x: awaiting confirmation" */
+	struct ro_strv	 rollback;	/* what was / was not undone */
+	long		 duration_ms;
+	const char	*agent;		/* version */
+	const char	*shard;		/* "I/N" */
+};
+
+/* Fill ts and id (and cid when empty) of a zeroed record. */
+void	ro_audit_rec_init(struct ro_audit_rec *r);
+void	ro_audit_rec_release(struct ro_audit_rec *r);
+/* Append the record as one JSON line with "\n". RO_ETOOBIG, RO_ENOMEM. */
+int	ro_audit_format(const struct ro_audit_rec *r, struct ro_buf *out);
+
+struct ro_auditlog {
+	char		*path;
+	pthread_mutex_t	 mu;
+	unsigned long	 write_errors;	/* appends that failed */
+};
+
+int	ro_auditlog_open(struct ro_auditlog *log, const char *path,
+	    struct ro_err *err);
+/* Append one formatted line and fdatasync. RO_EIO on failure. */
+int	ro_auditlog_append(struct ro_auditlog *log, const char *line,
+	    size_t len, struct ro_err *err);
+void	ro_auditlog_close(struct ro_auditlog *log);
+
+/*
+ * Read records from a JSONL file (missing file: no records). Each parsed
+ * line matching the filters (NULL: any) is added to arr (a cJSON array).
+ * Malformed lines are counted in *bad and skipped.
+ */
+int	ro_auditlog_read(const char *path, const char *room, const char *rev,
+	    const char *cid, cJSON *arr, size_t *bad, struct ro_err *err);
+
+/* A random UUID v4 (OpenSSL RAND_bytes). */
+void	ro_uuid(char out[RO_UUID_LEN + 1]);
+/* Current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+void	ro_now_iso(char out[RO_TS_LEN + 1]);
+/* Monotonic milliseconds. */
+long long ro_now_ms(void);
+
+#endif
