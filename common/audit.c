@@ -41,8 +41,8 @@ ro_now_iso(char out[RO_TS_LEN + 1])
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, RO_TS_LEN + 1, "%.19s.%03dZ", s,
-	    (int)(ts.tv_nsec / 1000000) % 1000);
+	snprintf(out, RO_TS_LEN + 1, "%.19s.%03uZ", s,
+	    (unsigned)(ts.tv_nsec / 1000000) % 1000u);
 }
 
 long long
