@@ -1,0 +1,39 @@
+#!/bin/sh
+# The whole test suite on a fresh Debian 12 machine: install packages,
+# build, run every test (unit, integration, bench-smoke) in a release
+# build and again under AddressSanitizer + UBSan, then run each libFuzzer
+# target for a bounded time.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+sh "$top/scripts/install-deps.sh"
+fuzz_seconds=${RO_FUZZ_SECONDS:-30}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== release build"
+sh "$top/scripts/build.sh" release
+(cd "$top/build" && ctest --output-on-failure -j "$jobs")
+
+echo "== ASan + UBSan build"
+sh "$top/scripts/build.sh" asan
+(cd "$top/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --output-on-failure -j "$jobs")
+
+if command -v clang >/dev/null 2>&1; then
+	echo "== fuzzing, ${fuzz_seconds}s per target"
+	sh "$top/scripts/build.sh" fuzz
+	for f in "$top"/build-fuzz/fuzz_*; do
+		[ -x "$f" ] || continue
+		name=$(basename "$f")
+		corpus="$top/tests/fuzz/corpus/${name#fuzz_}"
+		work=$(mktemp -d)
+		[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+		echo "-- $name"
+		"$f" -max_total_time="$fuzz_seconds" -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 "$work" \
+			2>"$work.log" || { tail -n 40 "$work.log"; exit 1; }
+		grep -E "stat::number_of_executed_units" "$work.log" || true
+		rm -rf "$work" "$work.log"
+	done
+fi
+echo "== all tests passed"
