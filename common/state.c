@@ -20,8 +20,12 @@
 
 /* JSON values (roughly: containers and list separators) in one body. */
 #define STATE_VALUES_MAX	(1u << 21)
-/* Integers are exact in a double up to 2^53. */
-#define STATE_INT_MAX		9007199254740992.0
+/*
+ * Largest integer accepted: cJSON prints numbers with 15 significant
+ * digits when it deems that close enough, so larger ones would not
+ * survive our own encoding exactly.
+ */
+#define STATE_INT_MAX		999999999999999.0
 #define STATE_LONG_MAX		((double)LONG_MAX < STATE_INT_MAX ? \
 				    (double)LONG_MAX : STATE_INT_MAX)
 #define STATE_PATH_MAX		64	/* bytes of an item prefix */
@@ -386,15 +390,18 @@ static int
 list_size(const cJSON *v, const char *key, size_t max, size_t *n,
     struct ro_err *err)
 {
+	size_t	k;
+
 	*n = 0;
 	if (v == NULL)
 		return RO_OK;
 	if (!cJSON_IsArray(v))
 		return bad_type(err, "", key, -1, "array", v);
-	*n = (size_t)cJSON_GetArraySize(v);
-	if (*n > max)
+	k = (size_t)cJSON_GetArraySize(v);
+	if (k > max)
 		return field_err(err, RO_ETOOBIG, "", key, -1,
-		    "%zu items, limit is %zu", *n, max);
+		    "%zu items, limit is %zu", k, max);
+	*n = k;
 	return RO_OK;
 }
 
@@ -462,7 +469,7 @@ ro_state_from_json(struct ro_state **out, const cJSON *obj,
 	struct ro_state	*s = NULL;
 	const cJSON	*ents, *arts, *it;
 	double		 d;
-	size_t		 i;
+	size_t		 i, n_ents, n_arts;
 	int		 error;
 
 	if (!cJSON_IsObject(obj))
@@ -486,17 +493,26 @@ ro_state_from_json(struct ro_state **out, const cJSON *obj,
 	if ((error = dec_str(&s->last_updated, get(obj, "lastUpdated"),
 	    F_NULL, NULL, "", "lastUpdated", err)) < 0 ||
 	    (error = list_size(ents, "entities", RO_SPEC_ENTITIES_MAX,
-	    &s->n_entities, err)) < 0 ||
+	    &n_ents, err)) < 0 ||
 	    (error = list_size(arts, "artifacts", RO_SPEC_ARTIFACTS_MAX,
-	    &s->n_artifacts, err)) < 0)
+	    &n_arts, err)) < 0)
 		goto done;
 	/* zeroed items release cleanly: the counts can be set at once */
-	if ((s->n_entities > 0 && (s->entities = calloc(s->n_entities,
-	    sizeof(*s->entities))) == NULL) ||
-	    (s->n_artifacts > 0 && (s->artifacts = calloc(s->n_artifacts,
-	    sizeof(*s->artifacts))) == NULL)) {
-		error = nomem(err);
-		goto done;
+	if (n_ents > 0) {
+		if ((s->entities = calloc(n_ents, sizeof(*s->entities))) ==
+		    NULL) {
+			error = nomem(err);
+			goto done;
+		}
+		s->n_entities = n_ents;
+	}
+	if (n_arts > 0) {
+		if ((s->artifacts = calloc(n_arts, sizeof(*s->artifacts))) ==
+		    NULL) {
+			error = nomem(err);
+			goto done;
+		}
+		s->n_artifacts = n_arts;
 	}
 	i = 0;
 	cJSON_ArrayForEach(it, ents) {
@@ -585,7 +601,7 @@ syntax_err(const char *buf, size_t len, size_t pos, const char *what,
 		} else
 			col++;
 	}
-	return ro_err_set(err, RO_EINVALID, "RoomState: %s at line %u, "
+	return ro_err_set(err, RO_EINVALID, "RoomState: %s near line %u, "
 	    "column %u", what, line, col);
 }
 
