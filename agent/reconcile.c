@@ -103,17 +103,6 @@ state_artifact(const struct ro_state *st, const char *name)
 	return NULL;
 }
 
-static const struct ro_entity *
-state_entity(const struct ro_state *st, const char *id)
-{
-	size_t	i;
-
-	for (i = 0; i < st->n_entities; i++)
-		if (strcmp(st->entities[i].id, id) == 0)
-			return &st->entities[i];
-	return NULL;
-}
-
 /* Keep a copy of an artifact and, when the server has it, its bytes. */
 static int
 keep_artifact(struct cycle *cy, struct undo *u, const struct ro_artifact *was)

@@ -1,9 +1,13 @@
 /* audit.c: audit records and the fsync'd JSON-lines log. */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -135,21 +139,83 @@ int
 ro_auditlog_open(struct ro_auditlog *log, const char *path, struct ro_err *err)
 {
 	memset(log, 0, sizeof(*log));
-	if ((log->path = strdup(path)) == NULL)
+	if ((log->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0640)) == -1)
+		return ro_err_errno(err, RO_EIO, "%s", path);
+	if ((log->path = strdup(path)) == NULL) {
+		close(log->fd);
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	}
 	pthread_mutex_init(&log->mu, NULL);
+	pthread_cond_init(&log->synced, NULL);
 	return RO_OK;
+}
+
+/* Write all of p at the end, or nothing: a short write is cut off. */
+static int
+append_whole(struct ro_auditlog *log, const char *p, size_t n)
+{
+	struct stat	st;
+	size_t		done = 0;
+	ssize_t		w;
+	int		saved;
+
+	if (fstat(log->fd, &st) == -1)
+		return -1;
+	while (done < n) {
+		w = write(log->fd, p + done, n - done);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			saved = w == 0 ? ENOSPC : errno;
+			if (done > 0 && ftruncate(log->fd, st.st_size) == -1)
+				(void)0;	/* reported through saved */
+			errno = saved;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	return 0;
 }
 
 int
 ro_auditlog_append(struct ro_auditlog *log, const char *line, size_t len,
     struct ro_err *err)
 {
-	int	error;
+	unsigned long	mine, target;
+	int		error = RO_OK, rc;
 
 	pthread_mutex_lock(&log->mu);
-	if ((error = ro_file_append_sync(log->path, line, len, err)) < 0)
+	if (append_whole(log, line, len) == -1) {
 		log->write_errors++;
+		error = ro_err_errno(err, RO_EIO, "audit log %s", log->path);
+		goto done;
+	}
+	mine = ++log->written;
+	while (log->durable < mine) {
+		if (log->syncing) {
+			pthread_cond_wait(&log->synced, &log->mu);
+			continue;
+		}
+		log->syncing = true;
+		target = log->written;
+		pthread_mutex_unlock(&log->mu);
+		rc = fdatasync(log->fd) == -1 ? errno : 0;
+		pthread_mutex_lock(&log->mu);
+		log->syncing = false;
+		log->sync_error = rc;
+		if (rc == 0)
+			log->durable = target;
+		pthread_cond_broadcast(&log->synced);
+		if (rc != 0) {
+			log->write_errors++;
+			errno = rc;
+			error = ro_err_errno(err, RO_EIO, "audit log %s: sync",
+			    log->path);
+			goto done;
+		}
+	}
+done:
 	pthread_mutex_unlock(&log->mu);
 	return error;
 }
@@ -159,6 +225,8 @@ ro_auditlog_close(struct ro_auditlog *log)
 {
 	if (log->path == NULL)
 		return;
+	close(log->fd);
+	pthread_cond_destroy(&log->synced);
 	pthread_mutex_destroy(&log->mu);
 	free(log->path);
 	log->path = NULL;

@@ -52,15 +52,30 @@ void	ro_audit_rec_release(struct ro_audit_rec *r);
 /* Append the record as one JSON line with "\n". RO_ETOOBIG, RO_ENOMEM. */
 int	ro_audit_format(const struct ro_audit_rec *r, struct ro_buf *out);
 
+/*
+ * Group commit: appenders write under the mutex, then wait until one
+ * fdatasync covers their line; one sync serves every line written before
+ * it started. A short write (disk full) is truncated away, so the file
+ * never holds a torn line.
+ */
 struct ro_auditlog {
 	char		*path;
+	int		 fd;
 	pthread_mutex_t	 mu;
+	pthread_cond_t	 synced;
+	unsigned long	 written;	/* lines written */
+	unsigned long	 durable;	/* lines covered by a finished sync */
+	bool		 syncing;
+	int		 sync_error;	/* errno of the last failed sync */
 	unsigned long	 write_errors;	/* appends that failed */
 };
 
+/* Open (create, mode 0640) path for appending. RO_EIO. */
 int	ro_auditlog_open(struct ro_auditlog *log, const char *path,
 	    struct ro_err *err);
-/* Append one formatted line and fdatasync. RO_EIO on failure. */
+/* Append one formatted line; return once it is on disk. RO_EIO when the
+ * write fails (nothing of the line is left in the file) or the sync fails
+ * (the line may reach the disk later; the caller treats it as lost). */
 int	ro_auditlog_append(struct ro_auditlog *log, const char *line,
 	    size_t len, struct ro_err *err);
 void	ro_auditlog_close(struct ro_auditlog *log);
