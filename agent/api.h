@@ -1,0 +1,90 @@
+/*
+ * api.h: the agent's HTTP API (agent.md "HTTP API") on libmicrohttpd.
+ *
+ * The API layer parses, authenticates, limits and answers; the daemon
+ * core does the work through struct ro_api_ops. Long work (POST /apply)
+ * never blocks an HTTP thread: the connection is suspended, the core
+ * queues the job, and calls the done callback from a worker thread; the
+ * API then resumes the connection and answers.
+ *
+ * Thread rules: libmicrohttpd runs its own threads; every ops callback
+ * may be called from any of them concurrently and must not block (apart
+ * from taking short locks). ro_api_publish() may be called from any
+ * thread.
+ */
+#ifndef RO_API_H
+#define RO_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "roomops/buf.h"
+#include "roomops/err.h"
+#include "roomops/model.h"
+
+#define RO_API_BODY_MAX		(1u << 20)	/* bytes, webhooks */
+#define RO_API_APPLY_MAX	(16u << 20)	/* bytes, POST /apply */
+#define RO_API_SSE_PING_S	10		/* seconds */
+#define RO_API_HOOK_RATE	10		/* webhooks per second per source */
+
+/*
+ * Completion of a queued apply: status is the HTTP status to answer
+ * (200, or 400/503), body the JSON document (ownership moves to the API).
+ */
+typedef void ro_api_done(void *done_arg, int status, cJSON *body);
+
+struct ro_api_ops {
+	void	*arg;
+	/*
+	 * POST /apply: spec (ownership moves to the core, even on error) was
+	 * parsed and validated by the API. Returns RO_OK when queued (done
+	 * will be called exactly once), or an error (done is not called).
+	 */
+	int	(*apply)(void *arg, struct ro_spec *spec, bool dry_run,
+		    bool confirm, ro_api_done *done, void *done_arg,
+		    struct ro_err *err);
+	/* GET /status: the whole document. NULL on ENOMEM. */
+	cJSON	*(*status)(void *arg);
+	/* GET /status/rooms/{id}: NULL when the room is unknown. */
+	cJSON	*(*room_status)(void *arg, const char *room_id);
+	/* GET /ready */
+	bool	(*ready)(void *arg);
+	/* GET /metrics: append Prometheus text. */
+	int	(*metrics)(void *arg, struct ro_buf *out);
+	/* GET /audit: add up to count records (oldest first) to entries. */
+	int	(*audit)(void *arg, size_t count, const char *cid,
+		    const char *room, cJSON *entries, struct ro_err *err);
+	/* POST /reconcile[/{id}]: room NULL = all. RO_ENOTFOUND: unknown. */
+	int	(*reconcile)(void *arg, const char *room_id, struct ro_err *err);
+	/* POST /rooms/{id}/suspend|resume */
+	int	(*suspend)(void *arg, const char *room_id, bool suspend,
+		    struct ro_err *err);
+	/* POST /rooms/{id}/confirm?revision=REV */
+	int	(*confirm)(void *arg, const char *room_id, const char *rev,
+		    struct ro_err *err);
+	/* A valid push webhook from source ("github", ...): fetch now. */
+	int	(*hook)(void *arg, const char *source, const char *ref,
+		    struct ro_err *err);
+};
+
+struct ro_api_opts {
+	const char	*listen;	/* "ADDR:PORT"; port 0 picks one */
+	const char	*api_token;	/* bearer for mutating calls, or NULL */
+	const char	*webhook_secret;	/* HMAC key / token, or NULL */
+	unsigned	 threads;	/* HTTP threads (0: 4) */
+};
+
+struct ro_api;
+
+/* Start serving. The chosen port is available from ro_api_port(). */
+int	ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
+	    const struct ro_api_ops *ops, struct ro_err *err);
+unsigned ro_api_port(const struct ro_api *api);
+/* Send one audit record (a JSON line) to every /events subscriber. */
+void	ro_api_publish(struct ro_api *api, const char *line, size_t len);
+/* Stop accepting, finish answers in flight, free. NULL is a no-op. */
+void	ro_api_stop(struct ro_api *api);
+
+#endif
