@@ -87,6 +87,9 @@ ro_buf_addch(struct ro_buf *b, char c)
 	return ro_buf_add(b, &c, 1);
 }
 
+/* vprintf-style: lets clang -Wformat-nonliteral accept fmt below */
+int	ro_buf_vprintf(struct ro_buf *, const char *, va_list) RO_PRINTF(2, 0);
+
 int
 ro_buf_vprintf(struct ro_buf *b, const char *fmt, va_list ap)
 {
