@@ -1,0 +1,473 @@
+/* rooms.c: the table of room status, a hash map under one mutex. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "roomops/audit.h"
+#include "rooms.h"
+
+#include "../common/banned.h"
+
+#define ROOMS_BUCKETS_MIN	64
+
+struct room {
+	struct room	*next;		/* hash chain */
+	char		*id;
+	char		*file;
+	char		*last_rev;
+	char		*confirm_rev;	/* confirmed revision, "*" any */
+	char		 last_ts[RO_TS_LEN + 1];
+	const char	*outcome;	/* static string */
+	enum ro_phase	 phase;
+	bool		 reconciling;
+	bool		 suspended;
+	bool		 converged;
+	bool		 failed;
+	unsigned long	 cycles_unconverged;
+	cJSON		*pending;	/* diff not yet applied */
+	struct ro_strv	 blocked;
+	struct ro_strv	 errors;
+};
+
+struct ro_rooms {
+	pthread_mutex_t	  mu;
+	struct room	**buckets;
+	size_t		  nbuckets;
+	struct room	**order;	/* insertion order */
+	size_t		  n, cap;
+};
+
+static uint64_t
+hash(const char *s)
+{
+	uint64_t	h = 1469598103934665603ull;	/* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+int
+ro_rooms_new(struct ro_rooms **out, struct ro_err *err)
+{
+	struct ro_rooms	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->buckets = calloc(ROOMS_BUCKETS_MIN, sizeof(*r->buckets))) ==
+	    NULL) {
+		free(r);
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	}
+	r->nbuckets = ROOMS_BUCKETS_MIN;
+	pthread_mutex_init(&r->mu, NULL);
+	*out = r;
+	return RO_OK;
+}
+
+static void
+room_free(struct room *rm)
+{
+	free(rm->id);
+	free(rm->file);
+	free(rm->last_rev);
+	free(rm->confirm_rev);
+	cJSON_Delete(rm->pending);
+	ro_strv_release(&rm->blocked);
+	ro_strv_release(&rm->errors);
+	free(rm);
+}
+
+void
+ro_rooms_free(struct ro_rooms *r)
+{
+	size_t	i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n; i++)
+		room_free(r->order[i]);
+	free(r->order);
+	free(r->buckets);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+static struct room *
+find(struct ro_rooms *r, const char *id)
+{
+	struct room	*rm;
+
+	for (rm = r->buckets[hash(id) % r->nbuckets]; rm != NULL;
+	    rm = rm->next)
+		if (strcmp(rm->id, id) == 0)
+			return rm;
+	return NULL;
+}
+
+static int
+grow(struct ro_rooms *r)
+{
+	struct room	**b, *rm, *next;
+	size_t		  nb = r->nbuckets * 2, i;
+
+	if ((b = calloc(nb, sizeof(*b))) == NULL)
+		return RO_ENOMEM;
+	for (i = 0; i < r->nbuckets; i++)
+		for (rm = r->buckets[i]; rm != NULL; rm = next) {
+			next = rm->next;
+			rm->next = b[hash(rm->id) % nb];
+			b[hash(rm->id) % nb] = rm;
+		}
+	free(r->buckets);
+	r->buckets = b;
+	r->nbuckets = nb;
+	return RO_OK;
+}
+
+static int
+add_locked(struct ro_rooms *r, const char *id, const char *file,
+    struct room **out)
+{
+	struct room	*rm, **order;
+	size_t		 cap;
+
+	if ((rm = find(r, id)) != NULL) {
+		if (file != NULL && (rm->file == NULL ||
+		    strcmp(rm->file, file) != 0)) {
+			free(rm->file);
+			rm->file = strdup(file);
+		}
+		*out = rm;
+		return RO_OK;
+	}
+	if (r->n >= RO_ROOMS_MAX)
+		return RO_ETOOBIG;
+	if (r->n >= r->nbuckets * 2 && grow(r) < 0)
+		return RO_ENOMEM;
+	if (r->n == r->cap) {
+		cap = r->cap != 0 ? r->cap * 2 : 64;
+		if ((order = reallocarray(r->order, cap, sizeof(*order))) ==
+		    NULL)
+			return RO_ENOMEM;
+		r->order = order;
+		r->cap = cap;
+	}
+	if ((rm = calloc(1, sizeof(*rm))) == NULL ||
+	    (rm->id = strdup(id)) == NULL ||
+	    (file != NULL && (rm->file = strdup(file)) == NULL)) {
+		if (rm != NULL)
+			room_free(rm);
+		return RO_ENOMEM;
+	}
+	rm->outcome = "unknown";
+	rm->next = r->buckets[hash(id) % r->nbuckets];
+	r->buckets[hash(id) % r->nbuckets] = rm;
+	r->order[r->n++] = rm;
+	*out = rm;
+	return RO_OK;
+}
+
+int
+ro_rooms_add(struct ro_rooms *r, const char *room_id, const char *file)
+{
+	struct room	*rm;
+	int		 error;
+
+	pthread_mutex_lock(&r->mu);
+	error = add_locked(r, room_id, file, &rm);
+	pthread_mutex_unlock(&r->mu);
+	return error;
+}
+
+bool
+ro_rooms_known(struct ro_rooms *r, const char *room_id)
+{
+	bool	known;
+
+	pthread_mutex_lock(&r->mu);
+	known = find(r, room_id) != NULL;
+	pthread_mutex_unlock(&r->mu);
+	return known;
+}
+
+void
+ro_rooms_remove(struct ro_rooms *r, const char *room_id)
+{
+	struct room	**pp, *rm = NULL;
+	size_t		  i;
+
+	pthread_mutex_lock(&r->mu);
+	for (pp = &r->buckets[hash(room_id) % r->nbuckets]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (strcmp((*pp)->id, room_id) == 0) {
+			rm = *pp;
+			*pp = rm->next;
+			break;
+		}
+	for (i = 0; rm != NULL && i < r->n; i++)
+		if (r->order[i] == rm) {
+			memmove(&r->order[i], &r->order[i + 1],
+			    (r->n - i - 1) * sizeof(*r->order));
+			r->n--;
+			break;
+		}
+	pthread_mutex_unlock(&r->mu);
+	if (rm != NULL)
+		room_free(rm);
+}
+
+void
+ro_rooms_begin(struct ro_rooms *r, const char *room_id)
+{
+	struct room	*rm;
+
+	pthread_mutex_lock(&r->mu);
+	if (add_locked(r, room_id, NULL, &rm) == RO_OK) {
+		rm->reconciling = true;
+		rm->phase = RO_PHASE_PLANNING;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+ro_rooms_end(struct ro_rooms *r, const char *room_id, const char *rev,
+    const struct ro_reconcile_result *res, int error)
+{
+	struct room	*rm;
+
+	pthread_mutex_lock(&r->mu);
+	if (add_locked(r, room_id, NULL, &rm) != RO_OK)
+		goto done;
+	rm->reconciling = false;
+	ro_now_iso(rm->last_ts);
+	if (rev != NULL) {
+		free(rm->last_rev);
+		rm->last_rev = strdup(rev);
+	}
+	ro_strv_release(&rm->errors);
+	ro_strv_release(&rm->blocked);
+	cJSON_Delete(rm->pending);
+	rm->pending = NULL;
+	if (error < 0) {
+		rm->failed = true;
+		rm->converged = false;
+		rm->outcome = "failed";
+		rm->cycles_unconverged++;
+		goto done;
+	}
+	rm->phase = res->phase;
+	rm->outcome = res->outcome != NULL ? res->outcome : "unknown";
+	rm->failed = res->failed;
+	rm->converged = res->converged && !res->partial && !res->failed;
+	ro_strv_copy(&rm->errors, &res->errors);
+	ro_strv_copy(&rm->blocked, &res->blocked);
+	if (rm->converged && rm->blocked.n == 0)
+		rm->cycles_unconverged = 0;
+	else
+		rm->cycles_unconverged++;
+done:
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+ro_rooms_rejected(struct ro_rooms *r, const char *room_id, const char *rev,
+    const struct ro_strv *errors)
+{
+	struct room	*rm;
+
+	pthread_mutex_lock(&r->mu);
+	if (add_locked(r, room_id, NULL, &rm) == RO_OK) {
+		rm->outcome = "rejected";
+		ro_now_iso(rm->last_ts);
+		ro_strv_release(&rm->errors);
+		ro_strv_copy(&rm->errors, errors);
+		if (rev != NULL) {
+			free(rm->last_rev);
+			rm->last_rev = strdup(rev);
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+ro_rooms_pending(struct ro_rooms *r, const char *room_id, const cJSON *diff)
+{
+	struct room	*rm;
+
+	pthread_mutex_lock(&r->mu);
+	if (add_locked(r, room_id, NULL, &rm) == RO_OK) {
+		cJSON_Delete(rm->pending);
+		rm->pending = diff != NULL ? cJSON_Duplicate(diff, true) : NULL;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+int
+ro_rooms_suspend(struct ro_rooms *r, const char *room_id, bool on)
+{
+	struct room	*rm;
+	int		 error = RO_OK;
+
+	pthread_mutex_lock(&r->mu);
+	if ((rm = find(r, room_id)) == NULL)
+		error = RO_ENOTFOUND;
+	else
+		rm->suspended = on;
+	pthread_mutex_unlock(&r->mu);
+	return error;
+}
+
+bool
+ro_rooms_suspended(struct ro_rooms *r, const char *room_id)
+{
+	struct room	*rm;
+	bool		 on;
+
+	pthread_mutex_lock(&r->mu);
+	on = (rm = find(r, room_id)) != NULL && rm->suspended;
+	pthread_mutex_unlock(&r->mu);
+	return on;
+}
+
+int
+ro_rooms_confirm(struct ro_rooms *r, const char *room_id, const char *rev)
+{
+	struct room	*rm;
+	int		 error;
+
+	pthread_mutex_lock(&r->mu);
+	if ((error = add_locked(r, room_id, NULL, &rm)) == RO_OK) {
+		free(rm->confirm_rev);
+		if ((rm->confirm_rev = strdup(rev)) == NULL)
+			error = RO_ENOMEM;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return error;
+}
+
+bool
+ro_rooms_confirmed(struct ro_rooms *r, const char *room_id, const char *rev)
+{
+	struct room	*rm;
+	bool		 ok = false;
+
+	pthread_mutex_lock(&r->mu);
+	if ((rm = find(r, room_id)) != NULL && rm->confirm_rev != NULL)
+		ok = strcmp(rm->confirm_rev, "*") == 0 ||
+		    (rev != NULL && strcmp(rm->confirm_rev, rev) == 0);
+	pthread_mutex_unlock(&r->mu);
+	return ok;
+}
+
+static cJSON *
+strv_json(const struct ro_strv *sv)
+{
+	cJSON	*a = cJSON_CreateArray();
+	size_t	 i;
+
+	for (i = 0; a != NULL && i < sv->n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
+	return a;
+}
+
+static cJSON *
+room_json(const struct room *rm)
+{
+	cJSON	*o;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "roomId", rm->id);
+	cJSON_AddStringToObject(o, "currentPhase", rm->reconciling ?
+	    ro_phase_name(rm->phase) : rm->converged ? "CONVERGED" :
+	    ro_phase_name(rm->phase));
+	cJSON_AddBoolToObject(o, "isReconciling", rm->reconciling);
+	if (rm->last_ts[0] != '\0')
+		cJSON_AddStringToObject(o, "lastReconcile", rm->last_ts);
+	else
+		cJSON_AddNullToObject(o, "lastReconcile");
+	if (rm->last_rev != NULL)
+		cJSON_AddStringToObject(o, "lastRevision", rm->last_rev);
+	else
+		cJSON_AddNullToObject(o, "lastRevision");
+	cJSON_AddStringToObject(o, "lastOutcome", rm->outcome);
+	if (rm->pending != NULL)
+		cJSON_AddItemToObject(o, "pendingDiff",
+		    cJSON_Duplicate(rm->pending, true));
+	else
+		cJSON_AddNullToObject(o, "pendingDiff");
+	cJSON_AddItemToObject(o, "blocked", strv_json(&rm->blocked));
+	cJSON_AddItemToObject(o, "errors", strv_json(&rm->errors));
+	cJSON_AddNumberToObject(o, "cyclesSinceConverged",
+	    (double)rm->cycles_unconverged);
+	cJSON_AddBoolToObject(o, "suspended", rm->suspended);
+	if (rm->file != NULL)
+		cJSON_AddStringToObject(o, "file", rm->file);
+	return o;
+}
+
+cJSON *
+ro_rooms_json(struct ro_rooms *r, const char *room_id)
+{
+	struct room	*rm;
+	cJSON		*o = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	if ((rm = find(r, room_id)) != NULL)
+		o = room_json(rm);
+	pthread_mutex_unlock(&r->mu);
+	return o;
+}
+
+cJSON *
+ro_rooms_json_all(struct ro_rooms *r)
+{
+	cJSON	*a;
+	size_t	 i;
+
+	if ((a = cJSON_CreateArray()) == NULL)
+		return NULL;
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->n; i++)
+		cJSON_AddItemToArray(a, room_json(r->order[i]));
+	pthread_mutex_unlock(&r->mu);
+	return a;
+}
+
+void
+ro_rooms_counts(struct ro_rooms *r, struct ro_rooms_counts *c)
+{
+	const struct room *rm;
+	size_t		 i;
+
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->n; i++) {
+		rm = r->order[i];
+		if (rm->suspended)
+			c->suspended++;
+		else if (rm->failed)
+			c->failed++;
+		else if (rm->converged && rm->blocked.n == 0)
+			c->converged++;
+		else if (rm->blocked.n > 0)
+			c->blocked++;
+		else
+			c->pending++;
+	}
+	c->total = r->n;
+	pthread_mutex_unlock(&r->mu);
+}
+
+int
+ro_rooms_ids(struct ro_rooms *r, struct ro_strv *out)
+{
+	size_t	i;
+	int	error = RO_OK;
+
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->n && error == RO_OK; i++)
+		error = ro_strv_push(out, r->order[i]->id);
+	pthread_mutex_unlock(&r->mu);
+	return error;
+}
