@@ -423,8 +423,9 @@ fold_key(char *out, size_t size, const char *s, size_t len)
 }
 
 /*
- * Is the key a likely typo of name: equal after folding, or at most two
- * edits apart (Levenshtein) for names of four or more letters?
+ * Is the key a likely typo of name: equal after folding, one a prefix of
+ * the other, or at most two edits apart (Levenshtein), for names of four
+ * or more letters?
  */
 static bool
 near_key(const char *key, size_t len, const char *name)
@@ -437,6 +438,9 @@ near_key(const char *key, size_t len, const char *name)
 	na = fold_key(a, sizeof(a), key, len);
 	nb = fold_key(b, sizeof(b), name, strlen(name));
 	if (na == nb && memcmp(a, b, na) == 0)
+		return true;
+	/* "sandbox" for "sandbox_mode", "scopesList" for "scopes" */
+	if (na >= 4 && nb >= 4 && memcmp(a, b, na < nb ? na : nb) == 0)
 		return true;
 	if (nb < 4 || (na > nb ? na - nb : nb - na) > 2)
 		return false;

@@ -269,6 +269,8 @@ on_parse_error(struct ybuild *b, const yaml_parser_t *p)
 	case YAML_MEMORY_ERROR:
 		return RO_ENOMEM;
 	case YAML_READER_ERROR:
+		/* the reader decodes ahead of the parser: no field path */
+		b->depth = 0;
 		off = p->problem_offset < b->len ? p->problem_offset : b->len;
 		for (i = 0; i < off; i++) {
 			if (b->buf[i] == '\n') {
