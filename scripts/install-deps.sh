@@ -13,5 +13,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	clang libclang-rt-14-dev \
 	git curl openssl procps psmisc util-linux \
 	lighttpd fcgiwrap openssh-server openssh-client \
+	lighttpd-mod-openssl \
 	inotify-tools wrk hyperfine valgrind \
 	kubectl >/dev/null
