@@ -343,6 +343,66 @@ test_blocked_in_json(void **unused)
 	fixture_free(&f);
 }
 
+/* strdup() of this executable stands in for libc's: fail the n-th call
+ * from now. */
+static int	strdup_fail_in = -1;
+
+char *
+strdup(const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*p;
+
+	if (strdup_fail_in == 0) {
+		strdup_fail_in = -1;
+		return NULL;
+	}
+	if (strdup_fail_in > 0)
+		strdup_fail_in--;
+	if ((p = malloc(n)) != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* Out of memory part-way: nothing moves (all or none), no leak. */
+static void
+test_enomem_all_or_none(void **unused)
+{
+	struct ro_guard_opts	o = RO_GUARD_OPTS_INIT;
+	struct ro_guard_result	r;
+	struct ro_err		err = RO_ERR_INIT;
+	struct fixture		f;
+	int			n, rc, confirm;
+
+	(void)unused;
+	for (confirm = 0; confirm <= 1; confirm++) {
+		for (n = 0; n < 100; n++) {
+			if (confirm)
+				fixture(&f, 6, 1, 4, 0);	/* held */
+			else
+				fixture(&f, 20, 12, 30, 17);	/* budgets */
+			r.ratio = -1.0;
+			strdup_fail_in = n;
+			rc = ro_guard_apply(&f.plan, &o, &r, &err);
+			strdup_fail_in = -1;
+			if (rc == RO_OK) {
+				assert_int_equal(f.plan.n_blocked,
+				    confirm ? 9 : 6);
+				fixture_free(&f);
+				break;
+			}
+			assert_int_equal(rc, RO_ENOMEM);
+			assert_int_equal(f.plan.kick.n, confirm ? 5 : 8);
+			assert_int_equal(f.plan.del.n, confirm ? 4 : 13);
+			assert_int_equal(f.plan.n_blocked, 0);
+			assert_true(r.ratio == -1.0);	/* untouched */
+			fixture_free(&f);
+		}
+		/* two strdup() calls per blocked item */
+		assert_int_equal(n, confirm ? 18 : 12);
+	}
+}
+
 int
 main(void)
 {
@@ -356,6 +416,7 @@ main(void)
 		cmocka_unit_test(test_delete_budget),
 		cmocka_unit_test(test_zero_budget_and_defaults),
 		cmocka_unit_test(test_blocked_in_json),
+		cmocka_unit_test(test_enomem_all_or_none),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

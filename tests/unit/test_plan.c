@@ -964,6 +964,59 @@ test_rebuild(void **unused)
 	ro_state_free(st);
 }
 
+/* strdup() of this executable stands in for libc's: fail the n-th call
+ * from now. */
+static int	strdup_fail_in = -1;
+
+char *
+strdup(const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*p;
+
+	if (strdup_fail_in == 0) {
+		strdup_fail_in = -1;
+		return NULL;
+	}
+	if (strdup_fail_in > 0)
+		strdup_fail_in--;
+	if ((p = malloc(n)) != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* Out of memory while blocking a seed: ENOMEM and an empty plan. */
+static void
+test_enomem(void **unused)
+{
+	struct ro_spec	*spec = spec_new();
+	struct ro_state	*st = state_new();
+	struct ro_plan	 p = RO_PLAN_INIT, zero = RO_PLAN_INIT;
+	struct ro_err	 err = RO_ERR_INIT;
+	int		 n, rc;
+
+	(void)unused;
+	spec_entity(spec, "E-a1", "agent");
+	spec_artifact(spec, "a", "A");
+	spec_artifact_missing(spec, "b");
+	spec_artifact_missing(spec, "c");
+	for (n = 0; n < 10; n++) {
+		strdup_fail_in = n;
+		rc = ro_plan_build(&p, spec, st, &err);
+		strdup_fail_in = -1;
+		if (rc == RO_OK)
+			break;
+		assert_int_equal(rc, RO_ENOMEM);
+		assert_string_equal(err.msg, "out of memory");
+		assert_memory_equal(&p, &zero, sizeof(p));
+	}
+	assert_int_equal(n, 4);
+	assert_int_equal(p.n_blocked, 2);
+	ro_plan_release(&p);
+	ro_spec_free(spec);
+	ro_state_free(st);
+}
+
 int
 main(void)
 {
@@ -986,6 +1039,7 @@ main(void)
 		cmocka_unit_test(test_large_room),
 		cmocka_unit_test(test_idxv_block_names),
 		cmocka_unit_test(test_rebuild),
+		cmocka_unit_test(test_enomem),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

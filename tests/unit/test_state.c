@@ -369,6 +369,13 @@ static const struct bad bad[] = {
 	  RO_EINVALID, "entities[0].displayName: invalid UTF-8" },
 	{ A1(ART ",\"tags\":[\"ok\",\"\xed\xa0\x80\"]}"), RO_EINVALID,
 	  "artifacts[0].tags[1]: invalid UTF-8" },
+	{ E1("{\"id\":\"E-a1\",\"kind\":\"agent\",\"displayName\":"
+	  "\"\xf4\x90\x80\x80\"}"), RO_EINVALID,
+	  "entities[0].displayName: invalid UTF-8" },	/* past U+10FFFF */
+	{ E1("{\"id\":\"E-a1\",\"kind\":\"agent\",\"displayName\":"
+	  "\"\xe2\x82\"}"), RO_EINVALID,
+	  "entities[0].displayName: invalid UTF-8" },	/* cut short */
+	{ A1(ART "},1"), RO_EINVALID, "artifacts[1]: expected object, got number" },
 	/* syntax */
 	{ "{\"roomId\":\"" ROOM "\",\"revision\":x}", RO_EINVALID,
 	  "RoomState: invalid JSON near line 1, column 39" },
@@ -580,6 +587,85 @@ test_nesting(void **unused)
 }
 
 static void
+test_utf8_accepted(void **unused)
+{
+	struct ro_state	*s = NULL;
+	struct ro_err	 err = RO_ERR_INIT;
+
+	(void)unused;
+	assert_int_equal(parse(&s, E1("{\"id\":\"E-a1\",\"kind\":\"agent\","
+	    "\"displayName\":\"\xf0\x9f\x98\x80 \xe2\x82\xac \xc3\xa9 "
+	    "\\ud83d\\ude00\"}"), &err), RO_OK);
+	assert_string_equal(s->entities[0].display_name,
+	    "\xf0\x9f\x98\x80 \xe2\x82\xac \xc3\xa9 \xf0\x9f\x98\x80");
+	ro_state_free(s);
+}
+
+/*
+ * strdup() of this executable stands in for libc's (the library is linked
+ * in statically): fail the n-th call from now to test every ENOMEM exit.
+ */
+static int	strdup_fail_in = -1;
+
+char *
+strdup(const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*p;
+
+	if (strdup_fail_in == 0) {
+		strdup_fail_in = -1;
+		return NULL;
+	}
+	if (strdup_fail_in > 0)
+		strdup_fail_in--;
+	if ((p = malloc(n)) != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* Out of memory at each allocation: ENOMEM, out untouched, no leak. */
+static void
+test_enomem(void **unused)
+{
+	struct ro_state	*s;
+	struct ro_err	 err;
+	int		 n, rc;
+
+	(void)unused;
+	for (n = 0; n < 100; n++) {
+		s = (struct ro_state *)&err;
+		ro_err_clear(&err);
+		strdup_fail_in = n;
+		rc = parse(&s, example, &err);
+		if (strdup_fail_in == -1 && rc == RO_OK)
+			fail_msg("allocation %d failed unnoticed", n);
+		strdup_fail_in = -1;
+		if (rc == RO_OK) {
+			ro_state_free(s);
+			break;
+		}
+		assert_int_equal(rc, RO_ENOMEM);
+		assert_string_equal(err.msg, "out of memory");
+		assert_ptr_equal(s, (struct ro_state *)&err);
+	}
+	assert_true(n > 10 && n < 100);
+	for (n = 0; n < 3; n++) {
+		s = NULL;
+		strdup_fail_in = n;
+		rc = ro_state_new_empty(&s, ROOM, &err);
+		strdup_fail_in = -1;
+		if (rc == RO_OK) {
+			ro_state_free(s);
+			break;
+		}
+		assert_int_equal(rc, RO_ENOMEM);
+		assert_null(s);
+	}
+	assert_int_equal(n, 2);
+}
+
+static void
 test_from_json_not_object(void **unused)
 {
 	struct ro_state	*s = NULL;
@@ -611,6 +697,8 @@ main(void)
 		cmocka_unit_test(test_list_limits),
 		cmocka_unit_test(test_string_limit),
 		cmocka_unit_test(test_nesting),
+		cmocka_unit_test(test_utf8_accepted),
+		cmocka_unit_test(test_enomem),
 		cmocka_unit_test(test_from_json_not_object),
 	};
 
