@@ -219,7 +219,7 @@ ro_workq_start(struct ro_workq **out, const struct ro_workq_opts *opts,
 		}
 	}
 	if (q->nthreads == 0) {
-		ro_workq_stop(q);
+		ro_workq_free(q);
 		return ro_err_set(err, RO_ERROR, "could not start workers");
 	}
 	*out = q;
@@ -356,18 +356,37 @@ ro_workq_stop(struct ro_workq *q)
 	if (q == NULL)
 		return;
 	pthread_mutex_lock(&q->mu);
+	if (q->stopping) {
+		pthread_mutex_unlock(&q->mu);
+		return;
+	}
 	q->stopping = true;
 	pthread_cond_broadcast(&q->work);
 	pthread_mutex_unlock(&q->mu);
 	for (i = 0; i < q->nthreads; i++)
 		pthread_join(q->tids[i], NULL);
 	ro_err_set(&err, RO_EAGAIN, "shutting down");
+	pthread_mutex_lock(&q->mu);
 	while ((j = q->head) != NULL) {
 		q->head = j->next;
+		q->depth--;
+		pthread_mutex_unlock(&q->mu);
 		if (j->done != NULL)
 			j->done(j->done_arg, j, NULL, RO_EAGAIN, &err);
 		ro_job_free(j);
+		pthread_mutex_lock(&q->mu);
 	}
+	q->tail = NULL;
+	pthread_cond_broadcast(&q->idle);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void
+ro_workq_free(struct ro_workq *q)
+{
+	if (q == NULL)
+		return;
+	ro_workq_stop(q);
 	pthread_cond_destroy(&q->work);
 	pthread_cond_destroy(&q->idle);
 	pthread_mutex_destroy(&q->mu);

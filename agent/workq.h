@@ -82,8 +82,11 @@ int	ro_workq_wait_idle(struct ro_workq *q, long timeout_ms);
 void	ro_workq_set_guard(struct ro_workq *q, const struct ro_guard_opts *g);
 /*
  * Stop: jobs in flight finish (and write their audit); queued jobs are
- * dropped, their done called with RO_EAGAIN. Joins the workers and frees.
+ * dropped, their done called with RO_EAGAIN; the workers are joined.
+ * Later pushes fail with RO_EAGAIN. The queue stays valid until freed.
  */
 void	ro_workq_stop(struct ro_workq *q);
+/* Stop (if not yet) and free. NULL is a no-op. */
+void	ro_workq_free(struct ro_workq *q);
 
 #endif
