@@ -165,10 +165,11 @@ worker(void *arg)
 	}
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
+		j = NULL;
 		while (!q->stopping && (j = take_locked(q)) == NULL)
 			pthread_cond_wait(&q->work, &q->mu);
-		if (q->stopping)
-			break;
+		if (j == NULL)
+			break;		/* stopping; a taken job still runs */
 		q->running[slot] = j->room_id;
 		q->active++;
 		tmpl = q->opts.reconcile;	/* guardrails may be reloaded */
