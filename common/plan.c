@@ -302,7 +302,9 @@ ro_plan_build(struct ro_plan *plan, const struct ro_spec *spec,
 			ro_err_set(err, RO_ENOMEM, "out of memory");
 		return error;
 	}
-	plan->policies = ro_policies_diff(&spec->policies, &state->policies);
+	if (!spec->prune)
+		plan->policies = ro_policies_diff(&spec->policies,
+		    &state->policies);
 	return RO_OK;
 }
 

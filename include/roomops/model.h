@@ -104,6 +104,9 @@ struct ro_spec {
 	size_t		 n_artifacts;
 	struct ro_policies policies;	/* defaults applied */
 	struct ro_strv	 warnings;	/* "path:line:col: field: text" */
+	bool		 prune;		/* the room's spec was deleted: remove
+					   every entity and artifact, leave
+					   the policies as they are */
 };
 
 /* Observed state of one room (GET /room/{id}/state). */
