@@ -16,3 +16,8 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	lighttpd-mod-openssl \
 	inotify-tools wrk hyperfine valgrind \
 	kubectl >/dev/null
+# Deployment checks (tests/integration/test_deploy.sh): the man page
+# linters, then the offline Kubernetes manifest validator from npm.
+$SUDO apt-get install -y -qq --no-install-recommends groff-base mandoc \
+	>/dev/null
+sh "$(dirname "$0")/install-test-tools.sh"
