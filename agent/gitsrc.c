@@ -1,0 +1,1043 @@
+/* gitsrc.c: the Git source thread: poll, fetch, walk commits, queue room
+ * jobs, and write each commit's audit records into its note. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "roomops/file.h"
+#include "roomops/log.h"
+#include "roomops/seed.h"
+#include "roomops/spec.h"
+#include "gitsrc.h"
+#include "history.h"
+#include "notes.h"
+
+#include "../common/banned.h"
+
+#define GITSRC_CURSOR		"cursor"	/* file in the state dir */
+#define GITSRC_OID_HEX		(GIT_OID_HEXSZ + 1)
+
+/* What the index knows of one spec file at the last processed commit. */
+struct specinfo {
+	char		*path;		/* from the repository root */
+	char		*room_id;
+	struct ro_strv	 seeds;		/* normalised, from the repo root */
+	bool		 prune;		/* roomops/prune: "true" */
+};
+
+/* The jobs of one commit and the audit lines for its note. */
+struct batch {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	size_t		 pending;
+	struct ro_strv	 lines;
+	struct ro_strv	 done_rooms;	/* rooms with a record already */
+	bool		 failed;	/* some room not converged */
+	bool		 retry;		/* some room could not be reached */
+	bool		 dropped;	/* a job was dropped (shutdown) */
+	bool		 drop_converged;	/* resync: note only changes */
+};
+
+struct ro_gitsrc {
+	struct ro_gitsrc_opts	 o;
+	struct ro_gitrepo	*repo;
+	pthread_t		 tid;
+	bool			 started;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	unsigned		 triggers;
+	bool			 stop;
+	/* under mu, for /status */
+	char			 head[GITSRC_OID_HEX];
+	char			 last_fetch[RO_TS_LEN + 1];
+	char			 last_error[RO_ERR_MSG_MAX];
+	/* Git thread only */
+	git_oid			 cursor;
+	bool			 have_cursor;
+	bool			 recovered;	/* JSONL recovery done */
+	struct specinfo		*idx;
+	size_t			 nidx, capidx;
+	bool			 idx_built;
+	char			 shard_str[RO_SHARD_STR_MAX];
+	long long		 detected_ms;
+};
+
+static void
+set_error(struct ro_gitsrc *g, const char *msg)
+{
+	pthread_mutex_lock(&g->mu);
+	snprintf(g->last_error, sizeof(g->last_error), "%s", msg);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static bool
+stopping(struct ro_gitsrc *g)
+{
+	bool	s;
+
+	pthread_mutex_lock(&g->mu);
+	s = g->stop;
+	pthread_mutex_unlock(&g->mu);
+	return s;
+}
+
+/* --- the spec index ------------------------------------------------ */
+
+static void
+specinfo_release(struct specinfo *si)
+{
+	free(si->path);
+	free(si->room_id);
+	ro_strv_release(&si->seeds);
+}
+
+static struct specinfo *
+idx_find_path(struct ro_gitsrc *g, const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < g->nidx; i++)
+		if (strcmp(g->idx[i].path, path) == 0)
+			return &g->idx[i];
+	return NULL;
+}
+
+static struct specinfo *
+idx_find_room(struct ro_gitsrc *g, const char *room, const char *not_path)
+{
+	size_t	i;
+
+	for (i = 0; i < g->nidx; i++)
+		if (strcmp(g->idx[i].room_id, room) == 0 &&
+		    (not_path == NULL || strcmp(g->idx[i].path, not_path) != 0))
+			return &g->idx[i];
+	return NULL;
+}
+
+static void
+idx_remove(struct ro_gitsrc *g, const char *path)
+{
+	struct specinfo	*si;
+
+	if ((si = idx_find_path(g, path)) == NULL)
+		return;
+	specinfo_release(si);
+	*si = g->idx[--g->nidx];
+}
+
+/* Folder of path relative to the spec root (for seed resolution). */
+static void
+spec_dir(const struct ro_gitsrc *g, const char *path, char *out, size_t outsz)
+{
+	const char	*root = g->o.path != NULL ? g->o.path : "";
+	size_t		 rl = strlen(root);
+	const char	*rel = path, *slash;
+
+	if (rl > 0 && strncmp(path, root, rl) == 0 && path[rl] == '/')
+		rel = path + rl + 1;
+	slash = strrchr(rel, '/');
+	snprintf(out, outsz, "%.*s", slash != NULL ? (int)(slash - rel) : 0,
+	    rel);
+}
+
+static int
+idx_put(struct ro_gitsrc *g, const char *path, const struct ro_spec *spec)
+{
+	struct specinfo	*si, *v;
+	struct ro_buf	 norm = RO_BUF_INIT;
+	const char	*root = g->o.path != NULL ? g->o.path : "";
+	const char	*pr;
+	char		 dir[PATH_MAX];
+	size_t		 i, cap;
+
+	if ((si = idx_find_path(g, path)) != NULL)
+		specinfo_release(si);
+	else {
+		if (g->nidx == g->capidx) {
+			cap = g->capidx != 0 ? g->capidx * 2 : 64;
+			if ((v = reallocarray(g->idx, cap, sizeof(*v))) == NULL)
+				return RO_ENOMEM;
+			g->idx = v;
+			g->capidx = cap;
+		}
+		si = &g->idx[g->nidx++];
+	}
+	memset(si, 0, sizeof(*si));
+	if ((si->path = strdup(path)) == NULL ||
+	    (si->room_id = strdup(spec->room_id)) == NULL)
+		goto oom;
+	si->prune = (pr = ro_spec_annotation(spec, "roomops/prune")) != NULL &&
+	    strcmp(pr, "true") == 0;
+	spec_dir(g, path, dir, sizeof(dir));
+	for (i = 0; i < spec->n_artifacts; i++) {
+		if (spec->artifacts[i].seed_from == NULL)
+			continue;
+		ro_buf_reset(&norm);
+		if (ro_seed_normalize(&norm, dir, spec->artifacts[i].seed_from,
+		    NULL) < 0)
+			continue;
+		if (ro_strv_pushf(&si->seeds, "%s%s%s", root, root[0] ? "/" :
+		    "", ro_buf_cstr(&norm)) < 0)
+			goto oom;
+	}
+	ro_buf_release(&norm);
+	return RO_OK;
+oom:
+	ro_buf_release(&norm);
+	return RO_ENOMEM;
+}
+
+/* --- batches ------------------------------------------------------- */
+
+static void
+batch_init(struct batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+}
+
+static void
+batch_release(struct batch *b)
+{
+	ro_strv_release(&b->lines);
+	ro_strv_release(&b->done_rooms);
+	pthread_cond_destroy(&b->cv);
+	pthread_mutex_destroy(&b->mu);
+}
+
+static int
+batch_sink(void *arg, const char *room, const char *line, size_t len,
+    struct ro_err *err)
+{
+	struct batch	*b = arg;
+	int		 error = RO_OK;
+
+	(void)room;
+	if (b->drop_converged && strstr(line, "\"outcome\":\"converged\""))
+		return RO_OK;
+	pthread_mutex_lock(&b->mu);
+	while (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (ro_strv_pushf(&b->lines, "%.*s", (int)len, line) < 0)
+		error = ro_err_set(err, RO_ENOMEM, "out of memory");
+	pthread_mutex_unlock(&b->mu);
+	return error;
+}
+
+static void
+batch_done(void *arg, const struct ro_job *job,
+    const struct ro_reconcile_result *res, int error, const struct ro_err *err)
+{
+	struct batch	*b = arg;
+
+	(void)job;
+	(void)err;
+	pthread_mutex_lock(&b->mu);
+	if (error == RO_EAGAIN)
+		b->dropped = true;
+	else if (error < 0 || res == NULL || res->failed)
+		b->retry = b->failed = true;
+	else if (!res->converged || res->partial)
+		b->failed = true;
+	b->pending--;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+static void
+batch_wait(struct batch *b)
+{
+	pthread_mutex_lock(&b->mu);
+	while (b->pending > 0)
+		pthread_cond_wait(&b->cv, &b->mu);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* An audit record that is not a reconcile (rejected, superseded, ...). */
+static int
+batch_record(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
+    const char *room, const char *outcome, const struct ro_strv *errors,
+    struct ro_err *err)
+{
+	struct ro_reconcile_opts	o = g->o.audit;
+	char				rev[GITSRC_OID_HEX];
+
+	git_oid_tostr(rev, sizeof(rev), commit);
+	o.source = "git";
+	o.rev = rev;
+	o.cid = NULL;
+	o.sink = batch_sink;
+	o.sink_arg = b;
+	if (strcmp(outcome, "rejected") == 0)
+		b->failed = true;
+	return ro_reconcile_audit_only(&o, room, outcome, errors, err);
+}
+
+/* A record of this shard that settles its room for the commit: anything
+ * but "failed" (the room could not be reached: try again). */
+static bool
+final_record(const struct ro_gitsrc *g, const cJSON *o)
+{
+	const cJSON	*room, *shard, *outcome;
+
+	room = cJSON_GetObjectItemCaseSensitive(o, "room");
+	shard = cJSON_GetObjectItemCaseSensitive(o, "shard");
+	outcome = cJSON_GetObjectItemCaseSensitive(o, "outcome");
+	return cJSON_IsString(room) && cJSON_IsString(shard) &&
+	    cJSON_IsString(outcome) &&
+	    strcmp(shard->valuestring, g->shard_str) == 0 &&
+	    strcmp(outcome->valuestring, "failed") != 0 &&
+	    strcmp(outcome->valuestring, "superseded") != 0;
+}
+
+/* Records of this shard already in the commit's note or the JSONL log
+ * (a crash between apply and cursor): those rooms are done. */
+static int
+batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
+    struct ro_err *err)
+{
+	git_repository	*repo = ro_gitrepo_git(g->repo);
+	struct ro_strv	 note = RO_STRV_INIT;
+	char		 rev[GITSRC_OID_HEX];
+	cJSON		*arr = NULL, *o, *room;
+	size_t		 i, bad;
+	char		*line;
+	int		 error;
+
+	git_oid_tostr(rev, sizeof(rev), commit);
+	if ((error = ro_notes_read(repo, RO_NOTES_REF, commit, &note, err)) < 0 &&
+	    error != RO_ENOTFOUND)
+		goto done;
+	error = RO_OK;
+	for (i = 0; i < note.n; i++) {
+		if ((o = cJSON_Parse(note.v[i])) == NULL)
+			continue;
+		if (final_record(g, o))
+			ro_strv_push(&b->done_rooms, cJSON_GetObjectItem(o,
+			    "room")->valuestring);
+		cJSON_Delete(o);
+	}
+	if (g->recovered || g->o.audit.audit == NULL)
+		goto done;
+	g->recovered = true;
+	/* Records that reached the JSONL log but not the note. */
+	if ((arr = cJSON_CreateArray()) == NULL ||
+	    (error = ro_auditlog_read(g->o.audit.audit->path, NULL, rev, NULL,
+	    arr, &bad, err)) < 0)
+		goto done;
+	cJSON_ArrayForEach(o, arr) {
+		room = cJSON_GetObjectItemCaseSensitive(o, "room");
+		if (!final_record(g, o) ||
+		    ro_strv_contains(&b->done_rooms, room->valuestring))
+			continue;
+		if ((line = cJSON_PrintUnformatted(o)) == NULL)
+			continue;
+		log_info("room %s: record of %.12s recovered from the audit "
+		    "log into the note", room->valuestring, rev);
+		ro_strv_push(&b->lines, line);
+		ro_strv_push(&b->done_rooms, room->valuestring);
+		cJSON_free(line);
+	}
+done:
+	cJSON_Delete(arr);
+	ro_strv_release(&note);
+	return error;
+}
+
+static int
+write_notes(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
+    struct ro_err *err)
+{
+	git_repository	*repo = ro_gitrepo_git(g->repo);
+	size_t		 i;
+	int		 error;
+
+	for (i = 0; i < b->lines.n; i++)
+		if ((error = ro_notes_append(repo, commit, b->lines.v[i],
+		    err)) < 0)
+			return error;
+	return RO_OK;
+}
+
+static int
+save_cursor(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
+{
+	char	path[PATH_MAX], hex[GITSRC_OID_HEX + 1];
+	int	n;
+
+	git_oid_tostr(hex, GITSRC_OID_HEX, commit);
+	hex[GIT_OID_HEXSZ] = '\n';
+	hex[GIT_OID_HEXSZ + 1] = '\0';
+	n = snprintf(path, sizeof(path), "%s/%s", g->o.state_dir, GITSRC_CURSOR);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return ro_err_set(err, RO_EINVALID, "state dir path too long");
+	if ((n = ro_file_replace(path, hex, GIT_OID_HEXSZ + 1, err)) < 0)
+		return n;
+	g->cursor = *commit;
+	g->have_cursor = true;
+	return RO_OK;
+}
+
+static void
+load_cursor(struct ro_gitsrc *g)
+{
+	struct ro_buf	b = RO_BUF_INIT;
+	char		path[PATH_MAX];
+
+	ro_buf_init(&b, 256);
+	snprintf(path, sizeof(path), "%s/%s", g->o.state_dir, GITSRC_CURSOR);
+	if (ro_file_read(path, 128, &b, NULL) == RO_OK && b.len >= GIT_OID_HEXSZ &&
+	    git_oid_fromstrn(&g->cursor, b.ptr, GIT_OID_HEXSZ) == 0)
+		g->have_cursor = true;
+	ro_buf_release(&b);
+}
+
+/* --- one spec file at one commit ----------------------------------- */
+
+struct pass {
+	struct ro_gitsrc	*g;
+	struct batch		*b;
+	const git_oid		*commit;
+	const git_oid		*prev;		/* for deleted specs, or NULL */
+	struct ro_strv		 confirms;	/* Roomops-Confirm trailers */
+};
+
+static int
+queue_spec(struct pass *p, struct ro_spec *spec, struct ro_err *err)
+{
+	struct ro_gitsrc	*g = p->g;
+	struct ro_job		*job;
+	char			 rev[GITSRC_OID_HEX];
+
+	git_oid_tostr(rev, sizeof(rev), p->commit);
+	if ((job = ro_job_new(spec, "git", rev, NULL)) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	job->coalesce = false;
+	job->confirm = ro_strv_contains(&p->confirms, job->room_id) ||
+	    ro_strv_contains(&p->confirms, RO_HISTORY_CONFIRM_ALL);
+	job->detected_ms = g->detected_ms;
+	job->sink = batch_sink;
+	job->sink_arg = p->b;
+	job->done = batch_done;
+	job->done_arg = p->b;
+	ro_rooms_add(g->o.rooms, job->room_id, job->spec->path);
+	pthread_mutex_lock(&p->b->mu);
+	p->b->pending++;
+	pthread_mutex_unlock(&p->b->mu);
+	if (ro_workq_push(g->o.q, job, err) < 0) {
+		pthread_mutex_lock(&p->b->mu);
+		p->b->pending--;
+		p->b->dropped = true;
+		pthread_mutex_unlock(&p->b->mu);
+		return err != NULL ? err->code : RO_EAGAIN;
+	}
+	return RO_OK;
+}
+
+static int
+handle_deleted(struct pass *p, const char *path, struct ro_err *err)
+{
+	struct ro_gitsrc	*g = p->g;
+	struct specinfo		*si;
+	struct ro_spec		*spec;
+	struct ro_strv		 why = RO_STRV_INIT;
+	int			 error = RO_OK;
+
+	if ((si = idx_find_path(g, path)) == NULL) {
+		log_info("%s: deleted; its room is not known here", path);
+		return RO_OK;
+	}
+	if (!ro_shard_owns(&g->o.shard, si->room_id))
+		goto forget;
+	if (!g->o.prune && !si->prune) {
+		log_info("room %s: spec %s deleted; pruning is off, the room "
+		    "is left as it is", si->room_id, path);
+		goto forget;
+	}
+	if ((spec = calloc(1, sizeof(*spec))) == NULL ||
+	    (spec->room_id = strdup(si->room_id)) == NULL ||
+	    (spec->path = strdup(path)) == NULL ||
+	    ro_policies_default(&spec->policies) < 0) {
+		ro_spec_free(spec);
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	}
+	spec->prune = true;
+	spec->version = 1;
+	log_info("room %s: spec %s deleted, pruning", si->room_id, path);
+	error = queue_spec(p, spec, err);
+forget:
+	ro_strv_release(&why);
+	idx_remove(g, path);
+	return error;
+}
+
+static int
+handle_spec(struct pass *p, const char *path, struct ro_err *err)
+{
+	struct ro_gitsrc	*g = p->g;
+	git_repository		*repo = ro_gitrepo_git(g->repo);
+	struct ro_history_source src;
+	struct ro_diag		 diag = RO_DIAG_INIT;
+	struct ro_buf		 blob = RO_BUF_INIT;
+	struct ro_spec		*spec = NULL;
+	struct specinfo		*si, *other;
+	char			 dir[PATH_MAX];
+	const char		*room;
+	int			 error;
+
+	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
+	error = ro_history_read(repo, p->commit, path, RO_SPEC_FILE_MAX, &blob,
+	    err);
+	if (error == RO_ENOTFOUND) {
+		error = handle_deleted(p, path, err);
+		goto done;
+	}
+	if (error == RO_OK)
+		error = ro_spec_parse_yaml(&spec, path, ro_buf_cstr(&blob),
+		    blob.len, &diag, err);
+	else
+		ro_diag_error(&diag, path, 0, 0, NULL, "%s", err->msg);
+	if (error == RO_ENOMEM)
+		goto done;
+	if (error == RO_OK) {
+		spec_dir(g, path, dir, sizeof(dir));
+		src.repo = repo;
+		src.commit = *p->commit;
+		src.root = g->o.path;
+		error = ro_seed_resolve(spec, dir, ro_history_seed_reader, &src,
+		    &diag, err);
+		if (error == RO_ENOMEM)
+			goto done;
+	}
+	if (error == RO_OK && (other = idx_find_room(g, spec->room_id,
+	    path)) != NULL) {
+		ro_diag_error(&diag, path, 0, 0, "spec.roomId", "room %s is "
+		    "also declared by %s; the room is left as it is",
+		    spec->room_id, other->path);
+		error = RO_EINVALID;
+	}
+	if (error < 0) {
+		/* rejected: nothing is removed; other rooms go on */
+		si = idx_find_path(g, path);
+		room = spec != NULL ? spec->room_id : si != NULL ? si->room_id :
+		    NULL;
+		if (room != NULL && !ro_shard_owns(&g->o.shard, room))
+			goto ok;
+		log_warnx("%s: rejected: %s", path, diag.errors.n > 0 ?
+		    diag.errors.v[0] : err->msg);
+		if (room != NULL)
+			ro_rooms_rejected(g->o.rooms, room, NULL, &diag.errors);
+		if (room != NULL && ro_strv_contains(&p->b->done_rooms, room))
+			goto ok;
+		error = batch_record(g, p->b, p->commit, room, "rejected",
+		    &diag.errors, err);
+		goto done;
+	}
+	if ((error = idx_put(g, path, spec)) < 0) {
+		ro_err_set(err, error, "out of memory");
+		goto done;
+	}
+	if (!ro_shard_owns(&g->o.shard, spec->room_id) ||
+	    ro_strv_contains(&p->b->done_rooms, spec->room_id))
+		goto ok;
+	error = queue_spec(p, spec, err);
+	spec = NULL;
+	goto done;
+ok:
+	error = RO_OK;
+done:
+	ro_spec_free(spec);
+	ro_diag_release(&diag);
+	ro_buf_release(&blob);
+	return error;
+}
+
+/* Specs whose seeds include path, added to out. */
+static int
+seed_users(struct ro_gitsrc *g, const char *path, struct ro_strv *out)
+{
+	size_t	i;
+	int	error;
+
+	for (i = 0; i < g->nidx; i++)
+		if (ro_strv_contains(&g->idx[i].seeds, path) &&
+		    !ro_strv_contains(out, g->idx[i].path) &&
+		    (error = ro_strv_push(out, g->idx[i].path)) < 0)
+			return error;
+	return RO_OK;
+}
+
+static bool
+is_spec_path(const char *p)
+{
+	size_t	n = strlen(p);
+
+	return (n > 5 && strcmp(p + n - 5, ".yaml") == 0) ||
+	    (n > 4 && strcmp(p + n - 4, ".yml") == 0);
+}
+
+/* Every spec at commit into the index (after a restart). */
+static int
+build_index(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
+{
+	git_repository	*repo = ro_gitrepo_git(g->repo);
+	struct ro_strv	 specs = RO_STRV_INIT;
+	struct ro_buf	 blob = RO_BUF_INIT;
+	struct ro_diag	 diag = RO_DIAG_INIT;
+	struct ro_spec	*spec;
+	size_t		 i;
+	int		 error;
+
+	g->idx_built = true;
+	if ((error = ro_history_list_specs(repo, commit, g->o.path, &specs,
+	    err)) < 0)
+		goto done;
+	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
+	for (i = 0; i < specs.n; i++) {
+		ro_buf_reset(&blob);
+		spec = NULL;
+		if (ro_history_read(repo, commit, specs.v[i], RO_SPEC_FILE_MAX,
+		    &blob, NULL) == RO_OK && ro_spec_parse_yaml(&spec,
+		    specs.v[i], ro_buf_cstr(&blob), blob.len, &diag,
+		    NULL) == RO_OK && idx_put(g, specs.v[i], spec) < 0)
+			error = ro_err_set(err, RO_ENOMEM, "out of memory");
+		ro_spec_free(spec);
+		ro_diag_release(&diag);
+		if (error < 0)
+			break;
+	}
+done:
+	ro_strv_release(&specs);
+	ro_buf_release(&blob);
+	return error;
+}
+
+/*
+ * Reconcile the rooms of paths (spec or seed files, from the repository
+ * root) at commit, wait for them, write the note, advance the cursor.
+ */
+static int
+process(struct ro_gitsrc *g, const git_oid *commit, const git_oid *prev,
+    const struct ro_strv *paths, bool full, bool resync, struct ro_err *err)
+{
+	git_repository	*repo = ro_gitrepo_git(g->repo);
+	struct batch	 b;
+	struct pass	 p;
+	struct ro_strv	 todo = RO_STRV_INIT;
+	char		 rev[GITSRC_OID_HEX];
+	size_t		 i;
+	int		 error = RO_OK;
+
+	batch_init(&b);
+	b.drop_converged = resync;
+	memset(&p, 0, sizeof(p));
+	p.g = g;
+	p.b = &b;
+	p.commit = commit;
+	p.prev = prev;
+	git_oid_tostr(rev, sizeof(rev), commit);
+	if ((error = ro_history_confirms(repo, commit, &p.confirms, err)) < 0 ||
+	    (error = batch_recover(g, &b, commit, err)) < 0)
+		goto done;
+	for (i = 0; i < paths->n; i++) {
+		if (is_spec_path(paths->v[i])) {
+			if (!ro_strv_contains(&todo, paths->v[i]) &&
+			    (error = ro_strv_push(&todo, paths->v[i])) < 0)
+				goto oom;
+			continue;
+		}
+		if (!g->idx_built && !full &&
+		    (error = build_index(g, prev != NULL ? prev : commit,
+		    err)) < 0)
+			goto done;
+		if ((error = seed_users(g, paths->v[i], &todo)) < 0)
+			goto oom;
+	}
+	for (i = 0; i < todo.n && !stopping(g); i++)
+		if ((error = handle_spec(&p, todo.v[i], err)) < 0) {
+			if (error == RO_ENOMEM || error == RO_EAGAIN ||
+			    error == RO_EIO)
+				break;
+			log_warnx("%s: %s", todo.v[i], err->msg);
+			error = RO_OK;
+		}
+	batch_wait(&b);
+	if (b.lines.n > 0) {
+		struct ro_err ne = RO_ERR_INIT;
+
+		if (write_notes(g, &b, commit, &ne) < 0) {
+			log_warnx("note of %.12s: %s", rev, ne.msg);
+			set_error(g, ne.msg);
+		}
+	}
+	if (error < 0)
+		goto done;
+	if (b.dropped || stopping(g)) {
+		error = ro_err_set(err, RO_EAGAIN, "stopped before %.12s was "
+		    "complete", rev);
+		goto done;
+	}
+	if (full)
+		g->idx_built = true;
+	if (b.retry) {
+		error = ro_err_set(err, RO_EAGAIN, "commit %.12s: some rooms "
+		    "could not be reconciled; retrying on the next pass", rev);
+		goto done;
+	}
+	log_info("commit %.12s: %zu room%s planned%s", rev, todo.n,
+	    todo.n == 1 ? "" : "s", b.failed ? ", not all converged" : "");
+	error = save_cursor(g, commit, err);
+	goto done;
+oom:
+	error = ro_err_set(err, RO_ENOMEM, "out of memory");
+done:
+	ro_strv_release(&todo);
+	ro_strv_release(&p.confirms);
+	batch_release(&b);
+	return error;
+}
+
+static int
+process_full(struct ro_gitsrc *g, const git_oid *head, bool resync,
+    struct ro_err *err)
+{
+	struct ro_strv	specs = RO_STRV_INIT;
+	int		error;
+
+	if ((error = ro_history_list_specs(ro_gitrepo_git(g->repo), head,
+	    g->o.path, &specs, err)) == RO_OK)
+		error = process(g, head, NULL, &specs, true, resync, err);
+	ro_strv_release(&specs);
+	return error;
+}
+
+static int
+changed_paths(struct ro_gitsrc *g, const git_oid *commit, struct ro_strv *out,
+    struct ro_err *err)
+{
+	struct ro_history_changes c = RO_HISTORY_CHANGES_INIT;
+	size_t		i;
+	int		error;
+
+	if ((error = ro_history_changes(ro_gitrepo_git(g->repo), commit,
+	    g->o.path, &c, err)) < 0)
+		goto done;
+	for (i = 0; i < c.n; i++)
+		if (!ro_strv_contains(out, c.v[i].path) &&
+		    (error = ro_strv_push(out, c.v[i].path)) < 0) {
+			ro_err_set(err, error, "out of memory");
+			break;
+		}
+done:
+	ro_history_changes_release(&c);
+	return error;
+}
+
+/* Superseded records for the rooms an intermediate commit changed. */
+static int
+supersede(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
+{
+	git_repository	*repo = ro_gitrepo_git(g->repo);
+	struct ro_strv	 paths = RO_STRV_INIT;
+	struct ro_buf	 blob = RO_BUF_INIT;
+	struct ro_diag	 diag = RO_DIAG_INIT;
+	struct ro_spec	*spec;
+	struct specinfo	*si;
+	struct batch	 b;
+	const char	*room;
+	size_t		 i;
+	int		 error;
+
+	batch_init(&b);
+	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
+	if ((error = ro_notes_read(repo, RO_NOTES_REF, commit, &b.lines,
+	    err)) < 0 && error != RO_ENOTFOUND)
+		goto done;
+	for (i = 0; i < b.lines.n; i++)
+		if (strstr(b.lines.v[i], "\"outcome\":\"superseded\"") &&
+		    strstr(b.lines.v[i], g->shard_str) != NULL)
+			goto done;	/* done before a restart */
+	ro_strv_release(&b.lines);
+	if ((error = changed_paths(g, commit, &paths, err)) < 0)
+		goto done;
+	for (i = 0; i < paths.n && error == RO_OK; i++) {
+		if (!is_spec_path(paths.v[i]))
+			continue;
+		spec = NULL;
+		ro_buf_reset(&blob);
+		if (ro_history_read(repo, commit, paths.v[i], RO_SPEC_FILE_MAX,
+		    &blob, NULL) == RO_OK)
+			(void)ro_spec_parse_yaml(&spec, paths.v[i],
+			    ro_buf_cstr(&blob), blob.len, &diag, NULL);
+		si = idx_find_path(g, paths.v[i]);
+		room = spec != NULL ? spec->room_id : si != NULL ? si->room_id :
+		    NULL;
+		if (room == NULL || ro_shard_owns(&g->o.shard, room))
+			error = batch_record(g, &b, commit, room, "superseded",
+			    NULL, err);
+		ro_spec_free(spec);
+		ro_diag_release(&diag);
+	}
+	if (error == RO_OK && b.lines.n > 0)
+		error = write_notes(g, &b, commit, err);
+done:
+	ro_strv_release(&paths);
+	ro_buf_release(&blob);
+	batch_release(&b);
+	return error;
+}
+
+/* Walk cursor..head and process what is new. */
+static int
+catch_up(struct ro_gitsrc *g, const git_oid *head, struct ro_err *err)
+{
+	git_repository	*repo = ro_gitrepo_git(g->repo);
+	struct ro_history h = RO_HISTORY_INIT;
+	struct ro_strv	 paths = RO_STRV_INIT;
+	struct batch	 b;
+	unsigned	 k = g->o.max_pending != 0 ? g->o.max_pending :
+			    RO_GITSRC_MAX_PENDING;
+	git_oid		 prev;
+	bool		 rewritten = false;
+	size_t		 i;
+	int		 error;
+
+	if (!g->have_cursor)
+		return process_full(g, head, false, err);
+	if (git_oid_equal(&g->cursor, head))
+		return RO_OK;
+	if ((error = ro_history_rewritten(repo, &g->cursor, head, &rewritten,
+	    err)) < 0)
+		return error;
+	if (rewritten) {
+		char	old[GITSRC_OID_HEX];
+
+		git_oid_tostr(old, sizeof(old), &g->cursor);
+		log_warnx("history rewritten: %.12s is no longer an ancestor of "
+		    "the branch head; reconciling the new head", old);
+		batch_init(&b);
+		if ((error = ro_strv_pushf(&paths, "previous head %s is not an "
+		    "ancestor of the new head", old)) == RO_OK &&
+		    (error = batch_record(g, &b, head, NULL,
+		    "history-rewritten", &paths, err)) == RO_OK)
+			error = write_notes(g, &b, head, err);
+		batch_release(&b);
+		ro_strv_release(&paths);
+		if (error < 0)
+			return error;
+		return process_full(g, head, false, err);
+	}
+	if ((error = ro_history_range(repo, &g->cursor, head, 100000, &h,
+	    err)) < 0)
+		goto done;
+	prev = g->cursor;
+	if (h.n > k) {
+		log_info("%zu commits pending (more than %u): %zu superseded",
+		    h.n, k, h.n - 1);
+		for (i = 0; i + 1 < h.n && !stopping(g); i++) {
+			if ((error = supersede(g, &h.ids[i], err)) < 0 ||
+			    (error = changed_paths(g, &h.ids[i], &paths,
+			    err)) < 0)
+				goto done;
+		}
+		if ((error = changed_paths(g, &h.ids[h.n - 1], &paths,
+		    err)) < 0)
+			goto done;
+		error = process(g, &h.ids[h.n - 1], &prev, &paths, false, false,
+		    err);
+		goto done;
+	}
+	for (i = 0; i < h.n && !stopping(g); i++) {
+		ro_strv_release(&paths);
+		if ((error = changed_paths(g, &h.ids[i], &paths, err)) < 0 ||
+		    (error = process(g, &h.ids[i], &prev, &paths, false, false,
+		    err)) < 0)
+			goto done;
+		prev = h.ids[i];
+	}
+done:
+	ro_strv_release(&paths);
+	ro_history_release(&h);
+	return error;
+}
+
+/* One pass: check the remote, fetch, catch up, push notes. */
+static int
+pass(struct ro_gitsrc *g, bool resync, struct ro_err *err)
+{
+	struct ro_gitrepo_remote	 rem;
+	struct ro_gitrepo_fetch_result	 fr;
+	struct ro_notes_push_result	 pr;
+	git_oid				 head;
+	long long			 t0 = ro_now_ms();
+	char				 hex[GITSRC_OID_HEX];
+	int				 error;
+
+	memset(&fr, 0, sizeof(fr));
+	if ((error = ro_gitrepo_remote_head(g->repo, &rem, err)) < 0)
+		return error;
+	ro_metrics_observe(g->o.metrics, RO_M_POLL_DURATION,
+	    (ro_now_ms() - t0) / 1000.0);
+	if (rem.moved || !rem.local_present) {
+		g->detected_ms = ro_now_ms();
+		if ((error = ro_gitrepo_fetch(g->repo, RO_GITREPO_FETCH_BRANCH |
+		    RO_GITREPO_FETCH_NOTES, &fr, err)) < 0)
+			return error;
+		ro_metrics_add(g->o.metrics, RO_M_FETCH_BYTES,
+		    fr.received_bytes);
+		pthread_mutex_lock(&g->mu);
+		ro_now_iso(g->last_fetch);
+		pthread_mutex_unlock(&g->mu);
+		log_info("fetched %zu bytes in %llu ms", fr.received_bytes,
+		    (unsigned long long)fr.duration_ms);
+	}
+	if ((error = ro_gitrepo_head(g->repo, &head, err)) < 0)
+		return error;
+	git_oid_tostr(hex, sizeof(hex), &head);
+	pthread_mutex_lock(&g->mu);
+	memcpy(g->head, hex, sizeof(g->head));
+	pthread_mutex_unlock(&g->mu);
+	if ((error = catch_up(g, &head, err)) < 0)
+		return error;
+	if (resync && (error = process_full(g, &head, true, err)) < 0)
+		return error;
+	if (g->o.push_notes && (error = ro_notes_push(g->repo, 0, &pr,
+	    err)) < 0)
+		return error;
+	return RO_OK;
+}
+
+static void *
+run(void *arg)
+{
+	struct ro_gitsrc	*g = arg;
+	struct ro_err		 err = RO_ERR_INIT;
+	unsigned		 what;
+	bool			 first = true;
+	int			 error;
+
+	for (;;) {
+		pthread_mutex_lock(&g->mu);
+		while (!g->stop && g->triggers == 0 && !first)
+			pthread_cond_wait(&g->cv, &g->mu);
+		what = first ? RO_GITSRC_CHECK : g->triggers;
+		g->triggers = 0;
+		pthread_mutex_unlock(&g->mu);
+		if (stopping(g))
+			break;
+		ro_err_clear(&err);
+		if (g->repo == NULL && (error = ro_gitrepo_open(&g->repo,
+		    &g->o.repo, &err)) < 0) {
+			log_warnx("git: %s", err.msg);
+			set_error(g, err.msg);
+			if (g->o.idle != NULL)
+				g->o.idle(g->o.idle_arg, true);
+			first = false;
+			continue;
+		}
+		if (first)
+			load_cursor(g);
+		error = pass(g, (what & RO_GITSRC_RESYNC) != 0, &err);
+		if (error < 0) {
+			log_warnx("git: %s", err.msg);
+			set_error(g, err.msg);
+		} else
+			set_error(g, "");
+		first = false;
+		if (g->o.idle != NULL && !stopping(g))
+			g->o.idle(g->o.idle_arg, error < 0);
+	}
+	return NULL;
+}
+
+int
+ro_gitsrc_start(struct ro_gitsrc **out, const struct ro_gitsrc_opts *o,
+    struct ro_err *err)
+{
+	struct ro_gitsrc	*g;
+	int			 error;
+
+	if ((error = ro_gitrepo_global_init(err)) < 0)
+		return error;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	g->o = *o;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	ro_shard_str(g->shard_str, &o->shard);
+	if (pthread_create(&g->tid, NULL, run, g) != 0) {
+		ro_gitsrc_free(g);
+		return ro_err_set(err, RO_ERROR, "cannot start the git thread");
+	}
+	g->started = true;
+	*out = g;
+	return RO_OK;
+}
+
+void
+ro_gitsrc_trigger(struct ro_gitsrc *g, unsigned what)
+{
+	pthread_mutex_lock(&g->mu);
+	g->triggers |= what;
+	pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+void
+ro_gitsrc_info(struct ro_gitsrc *g, cJSON *source)
+{
+	char	url[RO_GITREPO_URL_MAX];
+
+	ro_gitrepo_redact_url(url, sizeof(url), g->o.repo.url);
+	pthread_mutex_lock(&g->mu);
+	cJSON_AddStringToObject(source, "repo", url);
+	cJSON_AddStringToObject(source, "branch", g->o.repo.branch != NULL ?
+	    g->o.repo.branch : "main");
+	if (g->head[0] != '\0')
+		cJSON_AddStringToObject(source, "head", g->head);
+	else
+		cJSON_AddNullToObject(source, "head");
+	if (g->last_fetch[0] != '\0')
+		cJSON_AddStringToObject(source, "lastFetch", g->last_fetch);
+	else
+		cJSON_AddNullToObject(source, "lastFetch");
+	if (g->last_error[0] != '\0')
+		cJSON_AddStringToObject(source, "lastError", g->last_error);
+	else
+		cJSON_AddNullToObject(source, "lastError");
+	pthread_mutex_unlock(&g->mu);
+}
+
+void
+ro_gitsrc_request_stop(struct ro_gitsrc *g)
+{
+	if (g == NULL)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->stop = true;
+	pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+void
+ro_gitsrc_free(struct ro_gitsrc *g)
+{
+	size_t	i;
+
+	if (g == NULL)
+		return;
+	ro_gitsrc_request_stop(g);
+	if (g->started)
+		pthread_join(g->tid, NULL);
+	ro_gitrepo_free(g->repo);
+	for (i = 0; i < g->nidx; i++)
+		specinfo_release(&g->idx[i]);
+	free(g->idx);
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}

@@ -1,0 +1,77 @@
+/*
+ * gitsrc.h: the Git source of the daemon: a thread that owns the clone
+ * (libgit2 is only ever called from it), notices new commits (cheap remote
+ * head check on each trigger), and turns every new first-parent commit
+ * into room jobs, then writes the commit's audit records into its note.
+ *
+ * Rules (agent.md "Git conventions"):
+ * - commits since the cursor are processed oldest first; only rooms whose
+ *   spec or seed files changed in a commit are planned (tree diff);
+ * - more than max_pending pending commits: the intermediate ones get
+ *   "superseded" records and the newest is applied with the combined diff;
+ * - a rewritten history is audited ("history-rewritten") and the new head
+ *   is fully reconciled;
+ * - a spec that fails to parse or validate is "rejected" (nothing removed);
+ * - a deleted spec removes the room only with prune (flag or the
+ *   roomops/prune annotation of its last valid revision), through the
+ *   guardrails;
+ * - Roomops-Confirm trailers confirm removals for that commit;
+ * - the cursor (last fully processed commit) is kept in STATE_DIR/cursor;
+ *   a room that already has a record of this shard in the commit's note
+ *   (or in the JSONL log) is not applied again after a crash.
+ *
+ * Thread rules: start/trigger/info/stop may be called from any thread.
+ */
+#ifndef RO_GITSRC_H
+#define RO_GITSRC_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "roomops/audit.h"
+#include "roomops/shard.h"
+#include "gitrepo.h"
+#include "metrics.h"
+#include "reconcile.h"
+#include "rooms.h"
+#include "workq.h"
+
+#define RO_GITSRC_MAX_PENDING	20	/* K */
+
+enum ro_gitsrc_trigger {
+	RO_GITSRC_CHECK = 0x1,		/* poll tick, webhook, ref moved */
+	RO_GITSRC_RESYNC = 0x2		/* full drift check at the head */
+};
+
+struct ro_gitsrc_opts {
+	struct ro_gitrepo_opts	 repo;		/* url, branch, dir, creds */
+	const char		*path;		/* spec folder in the repo */
+	const char		*state_dir;	/* cursor file */
+	unsigned		 max_pending;	/* 0: RO_GITSRC_MAX_PENDING */
+	bool			 push_notes;
+	bool			 prune;
+	struct ro_shard		 shard;
+	struct ro_workq		*q;
+	struct ro_rooms		*rooms;
+	struct ro_metrics	*metrics;
+	struct ro_reconcile_opts audit;		/* audit log, shard string */
+	/* Called on the Git thread when a pass found nothing more to do
+	 * (the first one marks readiness; --once exits on it). */
+	void			(*idle)(void *arg, bool failed);
+	void			*idle_arg;
+};
+
+struct ro_gitsrc;
+
+int	ro_gitsrc_start(struct ro_gitsrc **out, const struct ro_gitsrc_opts *o,
+	    struct ro_err *err);
+void	ro_gitsrc_trigger(struct ro_gitsrc *g, unsigned what);
+/* Fill the "source" object of GET /status. */
+void	ro_gitsrc_info(struct ro_gitsrc *g, cJSON *source);
+/* Ask the thread to stop after the commit in flight; returns at once. */
+void	ro_gitsrc_request_stop(struct ro_gitsrc *g);
+/* Join the thread and free. NULL is a no-op. */
+void	ro_gitsrc_free(struct ro_gitsrc *g);
+
+#endif
