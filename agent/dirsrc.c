@@ -1,0 +1,563 @@
+/* dirsrc.c: the local folder source: changed files to room jobs. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "roomops/fingerprint.h"
+#include "roomops/log.h"
+#include "roomops/seed.h"
+#include "roomops/spec.h"
+#include "roomops/specset.h"
+#include "dirsrc.h"
+
+#include "../common/banned.h"
+
+#define DIRSRC_DIGEST_LEN	12	/* hex characters in worktree:<h> */
+
+struct entry {
+	char		*path;		/* relative to the root */
+	char		*room_id;
+	char		 digest[RO_HEX_SHA256_LEN + 1];
+	struct ro_strv	 seeds;		/* relative to the root */
+	bool		 prune;
+};
+
+struct ro_dirsrc {
+	struct ro_dirsrc_opts	 o;
+	pthread_t		 tid;
+	bool			 started;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct ro_strv		 changed;	/* under mu */
+	bool			 rescan;	/* under mu */
+	bool			 force;		/* under mu: resync */
+	bool			 stop;		/* under mu */
+	long long		 detected_ms;	/* under mu */
+	size_t			 outstanding;	/* jobs in the queue, under mu */
+	bool			 scan_failed;	/* under mu */
+	bool			 idle_pending;	/* call idle when drained */
+	/* thread only */
+	struct entry		*e;
+	size_t			 n, cap;
+};
+
+static void
+entry_release(struct entry *e)
+{
+	free(e->path);
+	free(e->room_id);
+	ro_strv_release(&e->seeds);
+}
+
+static struct entry *
+find_path(struct ro_dirsrc *d, const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->e[i].path, path) == 0)
+			return &d->e[i];
+	return NULL;
+}
+
+static struct entry *
+find_room(struct ro_dirsrc *d, const char *room, const char *not_path)
+{
+	size_t	i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->e[i].room_id, room) == 0 &&
+		    strcmp(d->e[i].path, not_path) != 0)
+			return &d->e[i];
+	return NULL;
+}
+
+static void
+forget(struct ro_dirsrc *d, const char *path)
+{
+	struct entry	*e;
+
+	if ((e = find_path(d, path)) == NULL)
+		return;
+	entry_release(e);
+	*e = d->e[--d->n];
+}
+
+/* The content that matters: what the plan compares. */
+static int
+digest(const struct ro_spec *spec, char out[RO_HEX_SHA256_LEN + 1])
+{
+	cJSON	*o, *a;
+	char	*s;
+	size_t	 i;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return RO_ENOMEM;
+	cJSON_AddStringToObject(o, "roomId", spec->room_id);
+	a = cJSON_AddArrayToObject(o, "entities");
+	for (i = 0; a != NULL && i < spec->n_entities; i++)
+		cJSON_AddItemToArray(a, ro_entity_to_json(&spec->entities[i],
+		    NULL));
+	a = cJSON_AddArrayToObject(o, "artifacts");
+	for (i = 0; a != NULL && i < spec->n_artifacts; i++) {
+		cJSON *art = ro_artifact_to_json(&spec->artifacts[i]);
+
+		cJSON_AddBoolToObject(art, "promoteAfterSeed",
+		    spec->artifacts[i].promote_after_seed);
+		cJSON_AddNumberToObject(art, "seed", spec->artifacts[i].seed);
+		cJSON_AddItemToArray(a, art);
+	}
+	cJSON_AddItemToObject(o, "policies", ro_policies_to_json(
+	    &spec->policies));
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL)
+		return RO_ENOMEM;
+	ro_sha256_hex(out, s, strlen(s));
+	cJSON_free(s);
+	return RO_OK;
+}
+
+static void
+job_done(void *arg, const struct ro_job *job,
+    const struct ro_reconcile_result *res, int error, const struct ro_err *err)
+{
+	struct ro_dirsrc *d = arg;
+
+	(void)job;
+	(void)err;
+	pthread_mutex_lock(&d->mu);
+	if (error < 0 || res == NULL || res->failed || res->partial)
+		d->scan_failed = true;
+	d->outstanding--;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+static int
+queue(struct ro_dirsrc *d, struct ro_spec *spec, const char *dg,
+    long long detected_ms, struct ro_err *err)
+{
+	struct ro_job	*job;
+	char		 rev[32];
+
+	snprintf(rev, sizeof(rev), "worktree:%.*s", DIRSRC_DIGEST_LEN, dg);
+	ro_rooms_add(d->o.rooms, spec->room_id, spec->path);
+	if ((job = ro_job_new(spec, "watch", rev, NULL)) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	job->coalesce = true;
+	job->dry_run = d->o.dry_run;
+	job->detected_ms = detected_ms;
+	job->done = job_done;
+	job->done_arg = d;
+	pthread_mutex_lock(&d->mu);
+	d->outstanding++;
+	pthread_mutex_unlock(&d->mu);
+	if (ro_workq_push(d->o.q, job, err) < 0) {
+		pthread_mutex_lock(&d->mu);
+		d->outstanding--;
+		pthread_mutex_unlock(&d->mu);
+		return err->code;
+	}
+	return RO_OK;
+}
+
+static void
+reject(struct ro_dirsrc *d, const char *path, const struct ro_strv *errors)
+{
+	struct ro_reconcile_opts o = d->o.audit;
+	struct entry	*e = find_path(d, path);
+	const char	*room = e != NULL ? e->room_id : NULL;
+	struct ro_err	 err = RO_ERR_INIT;
+
+	log_warnx("%s: rejected, the room keeps its last good state: %s",
+	    path, errors->n > 0 ? errors->v[0] : "invalid");
+	if (room != NULL)
+		ro_rooms_rejected(d->o.rooms, room, NULL, errors);
+	if (d->o.dry_run)
+		return;
+	o.source = "watch";
+	o.rev = "worktree";
+	if (ro_reconcile_audit_only(&o, room, "rejected", errors, &err) < 0)
+		log_warnx("%s: audit: %s", path, err.msg);
+}
+
+/* A spec just loaded: remember it and queue it when it changed. */
+static int
+take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
+    bool force, long long detected_ms, struct ro_err *err)
+{
+	struct entry	*e, *other, *v;
+	struct ro_strv	 errs = RO_STRV_INIT;
+	struct ro_buf	 norm = RO_BUF_INIT;
+	char		 dg[RO_HEX_SHA256_LEN + 1], dir[PATH_MAX];
+	const char	*slash, *pr;
+	size_t		 i, cap;
+	int		 error;
+
+	if ((other = find_room(d, spec->room_id, rel)) != NULL) {
+		ro_strv_pushf(&errs, "%s: spec.roomId: room %s is also "
+		    "declared by %s; the room is left as it is", rel,
+		    spec->room_id, other->path);
+		reject(d, rel, &errs);
+		ro_strv_release(&errs);
+		ro_spec_free(spec);
+		return RO_OK;
+	}
+	if ((error = digest(spec, dg)) < 0)
+		goto fail;
+	if ((e = find_path(d, rel)) == NULL) {
+		if (d->n == d->cap) {
+			cap = d->cap != 0 ? d->cap * 2 : 64;
+			if ((v = reallocarray(d->e, cap, sizeof(*v))) == NULL) {
+				error = RO_ENOMEM;
+				goto fail;
+			}
+			d->e = v;
+			d->cap = cap;
+		}
+		e = &d->e[d->n++];
+		memset(e, 0, sizeof(*e));
+		if ((e->path = strdup(rel)) == NULL) {
+			d->n--;
+			error = RO_ENOMEM;
+			goto fail;
+		}
+	} else if (!force && strcmp(e->digest, dg) == 0 &&
+	    strcmp(e->room_id, spec->room_id) == 0) {
+		ro_spec_free(spec);	/* saved without a change */
+		return RO_OK;
+	}
+	free(e->room_id);
+	if ((e->room_id = strdup(spec->room_id)) == NULL) {
+		error = RO_ENOMEM;
+		goto fail;
+	}
+	memcpy(e->digest, dg, sizeof(e->digest));
+	e->prune = (pr = ro_spec_annotation(spec, "roomops/prune")) != NULL &&
+	    strcmp(pr, "true") == 0;
+	ro_strv_release(&e->seeds);
+	slash = strrchr(rel, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - rel) :
+	    0, rel);
+	for (i = 0; i < spec->n_artifacts; i++) {
+		ro_buf_reset(&norm);
+		if (spec->artifacts[i].seed_from != NULL &&
+		    ro_seed_normalize(&norm, dir, spec->artifacts[i].seed_from,
+		    NULL) == RO_OK)
+			ro_strv_push(&e->seeds, ro_buf_cstr(&norm));
+	}
+	ro_buf_release(&norm);
+	if (!ro_shard_owns(&d->o.shard, spec->room_id)) {
+		ro_spec_free(spec);
+		return RO_OK;
+	}
+	return queue(d, spec, dg, detected_ms, err);
+fail:
+	ro_buf_release(&norm);
+	ro_spec_free(spec);
+	return ro_err_set(err, error, "out of memory");
+}
+
+static int
+load_one(struct ro_dirsrc *d, const char *rel, bool force,
+    long long detected_ms, struct ro_err *err)
+{
+	struct ro_diag	 diag = RO_DIAG_INIT;
+	struct ro_spec	*spec = NULL;
+	char		 path[PATH_MAX], dir[PATH_MAX];
+	const char	*slash;
+	struct entry	*e;
+	int		 error;
+
+	snprintf(path, sizeof(path), "%s/%s", d->o.root, rel);
+	error = ro_spec_load_file(&spec, path, &diag, err);
+	if (error == RO_ENOTFOUND) {
+		ro_diag_release(&diag);
+		if ((e = find_path(d, rel)) == NULL)
+			return RO_OK;
+		if (d->o.prune || e->prune) {
+			log_info("room %s: %s deleted, pruning", e->room_id, rel);
+			if ((spec = calloc(1, sizeof(*spec))) == NULL ||
+			    (spec->room_id = strdup(e->room_id)) == NULL ||
+			    (spec->path = strdup(path)) == NULL ||
+			    ro_policies_default(&spec->policies) < 0) {
+				ro_spec_free(spec);
+				return ro_err_set(err, RO_ENOMEM, "out of memory");
+			}
+			spec->prune = true;
+			spec->version = 1;
+			if (ro_shard_owns(&d->o.shard, spec->room_id))
+				error = queue(d, spec, e->digest, detected_ms,
+				    err);
+			else
+				ro_spec_free(spec);
+		} else
+			log_info("room %s: %s deleted; pruning is off, the room "
+			    "is left as it is", e->room_id, rel);
+		forget(d, rel);
+		return error;
+	}
+	if (error == RO_OK) {
+		slash = strrchr(rel, '/');
+		snprintf(dir, sizeof(dir), "%.*s", slash != NULL ?
+		    (int)(slash - rel) : 0, rel);
+		error = ro_seed_resolve(spec, dir, ro_seed_read_fs,
+		    (void *)d->o.root, &diag, err);
+	}
+	if (error == RO_ENOMEM)
+		goto done;
+	if (error < 0) {
+		if (diag.errors.n == 0)
+			ro_strv_pushf(&diag.errors, "%s", err->msg);
+		reject(d, rel, &diag.errors);
+		error = RO_OK;
+		goto done;
+	}
+	error = take_spec(d, rel, spec, force, detected_ms, err);
+	spec = NULL;
+done:
+	ro_spec_free(spec);
+	ro_diag_release(&diag);
+	return error;
+}
+
+/* The root as the specset loader reports paths: strip "root/". */
+static const char *
+relative(const struct ro_dirsrc *d, const char *path)
+{
+	size_t	n = strlen(d->o.root);
+
+	if (strncmp(path, d->o.root, n) == 0 && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
+
+static int
+scan(struct ro_dirsrc *d, bool force, long long detected_ms,
+    struct ro_err *err)
+{
+	struct ro_specset	*set = NULL;
+	struct ro_strv		 gone = RO_STRV_INIT, errs = RO_STRV_INIT;
+	char			*root = (char *)d->o.root;
+	size_t			 i, j;
+	int			 error;
+
+	if ((error = ro_specset_load(&set, &root, 1, true, true, err)) < 0)
+		return error;
+	/* files that failed: report, keep their rooms as they are */
+	for (i = 0; i < set->bad_files.n; i++) {
+		const char *rel = relative(d, set->bad_files.v[i]);
+
+		for (j = 0; j < set->diag.errors.n; j++)
+			if (strncmp(set->diag.errors.v[j], set->bad_files.v[i],
+			    strlen(set->bad_files.v[i])) == 0)
+				ro_strv_push(&errs, set->diag.errors.v[j]);
+		reject(d, rel, &errs);
+		ro_strv_release(&errs);
+	}
+	/* specs that are gone */
+	for (i = 0; i < d->n; i++) {
+		bool	found = ro_strv_contains(&set->bad_files, d->e[i].path);
+
+		for (j = 0; !found && j < set->n; j++)
+			found = strcmp(relative(d, set->specs[j]->path),
+			    d->e[i].path) == 0;
+		if (!found)
+			ro_strv_push(&gone, d->e[i].path);
+	}
+	for (i = 0; i < gone.n && error == RO_OK; i++)
+		error = load_one(d, gone.v[i], force, detected_ms, err);
+	for (i = 0; i < set->n && error == RO_OK; i++) {
+		struct ro_spec *spec = set->specs[i];
+
+		set->specs[i] = NULL;
+		error = take_spec(d, relative(d, spec->path), spec, force,
+		    detected_ms, err);
+	}
+	for (i = 0; i < set->n; i++)
+		ro_spec_free(set->specs[i]);
+	set->n = 0;
+	ro_strv_release(&gone);
+	ro_specset_free(set);
+	return error;
+}
+
+static bool
+is_spec(const char *p)
+{
+	size_t	n = strlen(p);
+
+	return (n > 5 && strcmp(p + n - 5, ".yaml") == 0) ||
+	    (n > 4 && strcmp(p + n - 4, ".yml") == 0);
+}
+
+static int
+apply_changes(struct ro_dirsrc *d, const struct ro_strv *paths,
+    long long detected_ms, struct ro_err *err)
+{
+	struct ro_strv	todo = RO_STRV_INIT;
+	size_t		i, j, len;
+	int		error = RO_OK;
+
+	for (i = 0; i < paths->n; i++) {
+		const char *p = paths->v[i];
+
+		len = strlen(p);
+		if (len > 0 && p[len - 1] == '/')	/* a folder went away */
+			for (j = 0; j < d->n; j++) {
+				if (strncmp(d->e[j].path, p, len) == 0 &&
+				    !ro_strv_contains(&todo, d->e[j].path))
+					ro_strv_push(&todo, d->e[j].path);
+			}
+		else if (is_spec(p)) {
+			if (!ro_strv_contains(&todo, p))
+				ro_strv_push(&todo, p);
+		} else
+			for (j = 0; j < d->n; j++)
+				if (ro_strv_contains(&d->e[j].seeds, p) &&
+				    !ro_strv_contains(&todo, d->e[j].path))
+					ro_strv_push(&todo, d->e[j].path);
+	}
+	for (i = 0; i < todo.n && error == RO_OK; i++)
+		error = load_one(d, todo.v[i], false, detected_ms, err);
+	ro_strv_release(&todo);
+	return error;
+}
+
+static void *
+run(void *arg)
+{
+	struct ro_dirsrc	*d = arg;
+	struct ro_strv		 paths = RO_STRV_INIT;
+	struct ro_err		 err = RO_ERR_INIT;
+	bool			 rescan, force, failed;
+	long long		 detected;
+	int			 error;
+
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		while (!d->stop && d->changed.n == 0 && !d->rescan &&
+		    !(d->idle_pending && d->outstanding == 0))
+			pthread_cond_wait(&d->cv, &d->mu);
+		if (d->stop)
+			break;
+		if (d->idle_pending && d->outstanding == 0 &&
+		    d->changed.n == 0 && !d->rescan) {
+			d->idle_pending = false;
+			failed = d->scan_failed;
+			d->scan_failed = false;
+			pthread_mutex_unlock(&d->mu);
+			if (d->o.idle != NULL)
+				d->o.idle(d->o.idle_arg, failed);
+			pthread_mutex_lock(&d->mu);
+			continue;
+		}
+		paths = d->changed;
+		memset(&d->changed, 0, sizeof(d->changed));
+		rescan = d->rescan;
+		force = d->force;
+		detected = d->detected_ms;
+		d->rescan = d->force = false;
+		d->detected_ms = 0;
+		pthread_mutex_unlock(&d->mu);
+		ro_err_clear(&err);
+		if (detected == 0)
+			detected = ro_now_ms();
+		error = rescan ? scan(d, force, detected, &err) :
+		    apply_changes(d, &paths, detected, &err);
+		if (error < 0)
+			log_warnx("watch %s: %s", d->o.root, err.msg);
+		ro_strv_release(&paths);
+		pthread_mutex_lock(&d->mu);
+		if (error < 0)
+			d->scan_failed = true;
+		if (rescan)
+			d->idle_pending = true;
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+int
+ro_dirsrc_start(struct ro_dirsrc **out, const struct ro_dirsrc_opts *o,
+    struct ro_err *err)
+{
+	struct ro_dirsrc	*d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	d->o = *o;
+	d->rescan = true;	/* the first pass is a full scan */
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
+	if (pthread_create(&d->tid, NULL, run, d) != 0) {
+		ro_dirsrc_free(d);
+		return ro_err_set(err, RO_ERROR, "cannot start the watch thread");
+	}
+	d->started = true;
+	*out = d;
+	return RO_OK;
+}
+
+void
+ro_dirsrc_changed(struct ro_dirsrc *d, struct ro_strv *paths, bool rescan,
+    long long detected_ms)
+{
+	size_t	i;
+
+	pthread_mutex_lock(&d->mu);
+	for (i = 0; i < paths->n; i++)
+		if (ro_strv_push_owned(&d->changed, paths->v[i]) < 0)
+			d->rescan = true;	/* lost one: look at all */
+	free(paths->v);
+	memset(paths, 0, sizeof(*paths));
+	if (rescan)
+		d->rescan = true;
+	if (d->detected_ms == 0 || (detected_ms != 0 &&
+	    detected_ms < d->detected_ms))
+		d->detected_ms = detected_ms;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+void
+ro_dirsrc_resync(struct ro_dirsrc *d)
+{
+	pthread_mutex_lock(&d->mu);
+	d->rescan = d->force = true;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+void
+ro_dirsrc_request_stop(struct ro_dirsrc *d)
+{
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->stop = true;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+void
+ro_dirsrc_free(struct ro_dirsrc *d)
+{
+	size_t	i;
+
+	if (d == NULL)
+		return;
+	ro_dirsrc_request_stop(d);
+	if (d->started)
+		pthread_join(d->tid, NULL);
+	for (i = 0; i < d->n; i++)
+		entry_release(&d->e[i]);
+	free(d->e);
+	ro_strv_release(&d->changed);
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
+	free(d);
+}
