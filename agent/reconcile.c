@@ -366,6 +366,9 @@ write_record(struct cycle *cy, long long t0, struct ro_err *err)
 	if (o->sink != NULL && o->sink(o->sink_arg, cy->spec->room_id,
 	    line.ptr, line.len, &se) < 0)
 		log_warnx("room %s: audit sink: %s", cy->spec->room_id, se.msg);
+	if (o->publish != NULL)
+		(void)o->publish(o->publish_arg, cy->spec->room_id, line.ptr,
+		    line.len, &se);
 done:
 	ro_buf_release(&line);
 	return error;
@@ -583,6 +586,8 @@ ro_reconcile_audit_only(const struct ro_reconcile_opts *o, const char *room,
 	if (o->sink != NULL && o->sink(o->sink_arg, room, line.ptr, line.len,
 	    &se) < 0)
 		log_warnx("room %s: audit sink: %s", room, se.msg);
+	if (o->publish != NULL)
+		(void)o->publish(o->publish_arg, room, line.ptr, line.len, &se);
 done:
 	ro_audit_rec_release(&rec);
 	ro_buf_release(&line);

@@ -53,6 +53,8 @@ struct ro_reconcile_opts {
 	struct ro_auditlog	*audit;		/* NULL: no audit (dry run) */
 	ro_audit_sink		*sink;		/* may be NULL */
 	void			*sink_arg;
+	ro_audit_sink		*publish;	/* every record too (/events) */
+	void			*publish_arg;
 	const struct ro_strv	*warnings;	/* extra, e.g. from the loader */
 };
 

@@ -174,6 +174,43 @@ ro_spec_annotation(const struct ro_spec *s, const char *key)
 	return NULL;
 }
 
+int
+ro_spec_copy(struct ro_spec **out, const struct ro_spec *s)
+{
+	struct ro_spec	*c;
+	size_t		 i;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return RO_ENOMEM;
+	c->version = s->version;
+	c->prune = s->prune;
+	if (dup_opt(&c->path, s->path) < 0 || dup_opt(&c->name, s->name) < 0 ||
+	    dup_opt(&c->room_id, s->room_id) < 0 ||
+	    ro_strv_copy(&c->ann_keys, &s->ann_keys) < 0 ||
+	    ro_strv_copy(&c->ann_values, &s->ann_values) < 0 ||
+	    ro_strv_copy(&c->warnings, &s->warnings) < 0 ||
+	    ro_policies_copy(&c->policies, &s->policies) < 0)
+		goto fail;
+	if (s->n_entities > 0 && (c->entities = calloc(s->n_entities,
+	    sizeof(*c->entities))) == NULL)
+		goto fail;
+	for (; c->n_entities < s->n_entities; c->n_entities++)
+		if (ro_entity_copy(&c->entities[c->n_entities],
+		    &s->entities[c->n_entities]) < 0)
+			goto fail;
+	if (s->n_artifacts > 0 && (c->artifacts = calloc(s->n_artifacts,
+	    sizeof(*c->artifacts))) == NULL)
+		goto fail;
+	for (i = 0; i < s->n_artifacts; i++, c->n_artifacts++)
+		if (ro_artifact_copy(&c->artifacts[i], &s->artifacts[i]) < 0)
+			goto fail;
+	*out = c;
+	return RO_OK;
+fail:
+	ro_spec_free(c);
+	return RO_ENOMEM;
+}
+
 void
 ro_spec_free(struct ro_spec *s)
 {

@@ -137,6 +137,8 @@ bool	ro_entity_equal(const struct ro_entity *a, const struct ro_entity *b);
 unsigned ro_policies_diff(const struct ro_policies *want,
 	    const struct ro_policies *have);
 
+/* A deep copy of s (seed content included). RO_ENOMEM. */
+int	ro_spec_copy(struct ro_spec **out, const struct ro_spec *s);
 /* Value of annotation key, or NULL. */
 const char *ro_spec_annotation(const struct ro_spec *s, const char *key);
 void	ro_spec_free(struct ro_spec *s);
