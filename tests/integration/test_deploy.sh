@@ -488,7 +488,7 @@ deploy_md=$src/docs/deploy.md
 docs_refs() {
 	local p rc=0
 	[ -f "$deploy_md" ] || { echo "no docs/deploy.md"; return 1; }
-	for p in $(grep -o '\b\(deploy\|scripts\|docs\)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' "$deploy_md" | sort -u); do
+	for p in $(grep -o '\b\(deploy\|scripts\|docs\|include\|tests\)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' "$deploy_md" | sort -u); do
 		[ -e "$src/$p" ] || { echo "docs/deploy.md names $p, which does not exist"; rc=1; }
 	done
 	grep -q 'PLACEHOLDER' "$deploy_md" || { echo "no marked placeholder row for benchmark figures"; rc=1; }
