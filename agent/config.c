@@ -1,0 +1,1469 @@
+/*
+ * config.c: the agent's configuration from flags, ROOMOPS_* environment
+ * variables and a YAML config file, merged by one rule: flags >
+ * environment > config file > defaults.
+ *
+ * Every option is one row of `opts` (tmux-style designated initialisers):
+ * its name, value type, field in struct ro_config, default text and
+ * limits. Each source is read into a layer of raw strings (struct
+ * ro_config_layer); the layers are then parsed from the highest
+ * precedence down, the first value of an option going into the config
+ * and the others into a scratch struct, so every value is checked.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "roomops/buf.h"
+#include "roomops/diag.h"
+#include "roomops/file.h"
+#include "roomops/guard.h"
+#include "roomops/node.h"
+#include "roomops/yaml.h"
+#include "config.h"
+
+#include "../common/banned.h"
+
+_Static_assert(RO_CONFIG_NOPTS <= 64, "changed is a 64-bit mask");
+
+#define OPT_BASE	1000	/* getopt_long value of option 0 */
+#define YAML_DEPTH	4	/* a mapping of scalars needs 2 */
+#define WHERE_MAX	1024	/* bytes of an origin in a message */
+#define ENV_NAME_MAX	64	/* bytes of ROOMOPS_<NAME> */
+#define PRINT_COLUMN	40	/* where --print-config comments start */
+#define USAGE_COLUMN	34	/* where --help texts start */
+
+enum otype {
+	T_STR,		/* char * */
+	T_DURATION,	/* uint64_t milliseconds */
+	T_BOOL,		/* bool */
+	T_UINT,		/* unsigned, min..max */
+	T_RATIO,	/* double, 0..1 */
+	T_LOGFMT,	/* enum ro_log_format */
+	T_LOGLEVEL,	/* enum ro_log_level */
+	T_PROFILE,	/* enum ro_config_profile */
+	T_SHARD,	/* struct ro_shard */
+	T_LISTEN	/* char *listen, plus listen_host and listen_port */
+};
+
+#define F_LIVE		0x01	/* a running daemon applies a change */
+#define F_EMPTY		0x02	/* "" is a valid value */
+#define F_URL		0x04	/* mask the password of user:pass@ */
+#define F_HTTP		0x08	/* must be an http(s) URL */
+#define F_NOFILE	0x10	/* not a config file key */
+
+struct opt {
+	const char	*name;
+	enum otype	 type;
+	size_t		 off;		/* field in struct ro_config */
+	const char	*def;		/* default as text; NULL: unset */
+	uint64_t	 min, max;	/* T_UINT; T_DURATION: max ms */
+	unsigned	 flags;
+	const char	*arg;		/* --help */
+	const char	*help;
+};
+
+#define OFF(f)	offsetof(struct ro_config, f)
+
+static const struct opt opts[RO_CONFIG_NOPTS] = {
+	[RO_CONFIG_CONFIG] = { "config", T_STR, OFF(config_file), NULL,
+	    0, 0, F_NOFILE, "FILE", "YAML config file (flag or env only)" },
+	[RO_CONFIG_REPO] = { "repo", T_STR, OFF(repo), NULL,
+	    0, 0, F_URL, "URL|PATH", "Git repository of the specs" },
+	[RO_CONFIG_BRANCH] = { "branch", T_STR, OFF(branch), "main",
+	    0, 0, 0, "NAME", "branch to follow" },
+	[RO_CONFIG_PATH] = { "path", T_STR, OFF(path), "",
+	    0, 0, F_EMPTY, "DIR", "spec folder inside the repo (root)" },
+	[RO_CONFIG_INTERVAL] = { "interval", T_DURATION, OFF(interval_ms),
+	    "10s", 0, RO_CONFIG_INTERVAL_MAX_MS, F_LIVE, "DURATION",
+	    "poll period; 0 disables polling" },
+	[RO_CONFIG_RESYNC] = { "resync", T_DURATION, OFF(resync_ms), "10m",
+	    0, RO_CONFIG_RESYNC_MAX_MS, F_LIVE, "DURATION",
+	    "full drift check; 0 disables it" },
+	[RO_CONFIG_WATCH] = { "watch", T_STR, OFF(watch), NULL,
+	    0, 0, 0, "DIR", "local spec folder (inotify)" },
+	[RO_CONFIG_APPLY_WORKTREE] = { "apply-worktree", T_BOOL,
+	    OFF(apply_worktree), "false", 0, 0, F_LIVE, "BOOL",
+	    "apply uncommitted edits of --watch" },
+	[RO_CONFIG_DEBOUNCE] = { "debounce", T_DURATION, OFF(debounce_ms),
+	    "100ms", 0, RO_CONFIG_DEBOUNCE_MAX_MS, F_LIVE, "DURATION",
+	    "per-file delay of the watched folder" },
+	[RO_CONFIG_MAX_PENDING] = { "max-pending", T_UINT, OFF(max_pending),
+	    "20", 1, RO_CONFIG_PENDING_MAX, F_LIVE, "N",
+	    "pending commits kept; older: superseded" },
+	[RO_CONFIG_SERVER] = { "server", T_STR, OFF(server), NULL,
+	    0, 0, F_URL | F_HTTP, "URL", "RoomServer base URL (required)" },
+	[RO_CONFIG_TOKEN_FILE] = { "token-file", T_STR, OFF(token_file), NULL,
+	    0, 0, 0, "FILE", "RoomServer token (or ROOM_AUTH_TOKEN)" },
+	[RO_CONFIG_CACERT] = { "cacert", T_STR, OFF(cacert), NULL,
+	    0, 0, 0, "FILE", "CA bundle for the RoomServer" },
+	[RO_CONFIG_LISTEN] = { "listen", T_LISTEN, OFF(listen),
+	    "127.0.0.1:8080", 0, 0, 0, "ADDR:PORT", "HTTP API address" },
+	[RO_CONFIG_API_TOKEN_FILE] = { "api-token-file", T_STR,
+	    OFF(api_token_file), NULL, 0, 0, 0, "FILE",
+	    "bearer token for mutating API calls" },
+	[RO_CONFIG_WEBHOOK_SECRET_FILE] = { "webhook-secret-file", T_STR,
+	    OFF(webhook_secret_file), NULL, 0, 0, 0, "FILE",
+	    "secret of the push webhooks" },
+	[RO_CONFIG_STATE_DIR] = { "state-dir", T_STR, OFF(state_dir),
+	    "./.roomops", 0, 0, 0, "DIR", "clone, cursors and audit log" },
+	[RO_CONFIG_AUDIT_LOG] = { "audit-log", T_STR, OFF(audit_log), NULL,
+	    0, 0, 0, "FILE", "audit JSONL (STATE_DIR/audit.jsonl)" },
+	[RO_CONFIG_PUSH_NOTES] = { "push-notes", T_BOOL, OFF(push_notes),
+	    "false", 0, 0, F_LIVE, "BOOL", "push refs/notes/roomops" },
+	[RO_CONFIG_PRUNE] = { "prune", T_BOOL, OFF(prune), "false",
+	    0, 0, F_LIVE, "BOOL", "remove what the specs no longer list" },
+	[RO_CONFIG_ROLLBACK] = { "rollback", T_BOOL, OFF(rollback), "false",
+	    0, 0, F_LIVE, "BOOL", "roll back a failed apply" },
+	[RO_CONFIG_SHARD] = { "shard", T_SHARD, OFF(shard), "0/1",
+	    0, 0, 0, "I/N", "shard of this replica" },
+	[RO_CONFIG_CONCURRENCY] = { "concurrency", T_UINT, OFF(concurrency),
+	    "8", 1, RO_CONFIG_CONCURRENCY_MAX, 0, "N",
+	    "rooms reconciled in parallel" },
+	[RO_CONFIG_MAX_KICKS] = { "max-kicks", T_UINT, OFF(max_kicks), "5",
+	    0, RO_CONFIG_COUNT_MAX, F_LIVE, "N",
+	    "kicks per room per cycle" },
+	[RO_CONFIG_MAX_ARTIFACT_DELETES] = { "max-artifact-deletes", T_UINT,
+	    OFF(max_artifact_deletes), "10", 0, RO_CONFIG_COUNT_MAX, F_LIVE,
+	    "N", "artifact deletes per room per cycle" },
+	[RO_CONFIG_CHANGE_THRESHOLD] = { "change-threshold", T_RATIO,
+	    OFF(change_threshold), "0.5", 0, 0, F_LIVE, "R",
+	    "removal ratio that needs confirmation" },
+	[RO_CONFIG_REQUIRE_CONFIRM] = { "require-confirm", T_BOOL,
+	    OFF(require_confirm), "true", 0, 0, F_LIVE, "BOOL",
+	    "apply the confirmation rule" },
+	[RO_CONFIG_PROFILE] = { "profile", T_PROFILE, OFF(profile), "default",
+	    0, 0, F_LIVE, "default|test",
+	    "test: no confirm, max-kicks 1000" },
+	[RO_CONFIG_GIT_USERNAME] = { "git-username", T_STR, OFF(git_username),
+	    NULL, 0, 0, 0, "NAME", "Git user name (http(s) and ssh)" },
+	[RO_CONFIG_GIT_TOKEN_FILE] = { "git-token-file", T_STR,
+	    OFF(git_token_file), NULL, 0, 0, 0, "FILE", "Git token file" },
+	[RO_CONFIG_GIT_PASSWORD_FILE] = { "git-password-file", T_STR,
+	    OFF(git_password_file), NULL, 0, 0, 0, "FILE",
+	    "Git password file" },
+	[RO_CONFIG_GIT_CACERT] = { "git-cacert", T_STR, OFF(git_cacert), NULL,
+	    0, 0, 0, "FILE", "CA bundle for Git over https" },
+	[RO_CONFIG_SSH_KEY] = { "ssh-key", T_STR, OFF(ssh_key), NULL,
+	    0, 0, 0, "FILE", "ssh private key" },
+	[RO_CONFIG_SSH_KNOWN_HOSTS] = { "ssh-known-hosts", T_STR,
+	    OFF(ssh_known_hosts), NULL, 0, 0, 0, "FILE",
+	    "known_hosts (~/.ssh/known_hosts)" },
+	[RO_CONFIG_SSH_ALLOW_UNKNOWN] = { "ssh-allow-unknown", T_BOOL,
+	    OFF(ssh_allow_unknown), "false", 0, 0, 0, "BOOL",
+	    "accept unknown ssh host keys" },
+	[RO_CONFIG_ONCE] = { "once", T_BOOL, OFF(once), "false",
+	    0, 0, 0, "BOOL", "process what is pending, then exit" },
+	[RO_CONFIG_LOG_FORMAT] = { "log-format", T_LOGFMT, OFF(log_format),
+	    "text", 0, 0, 0, "text|json", "log line format" },
+	[RO_CONFIG_LOG_LEVEL] = { "log-level", T_LOGLEVEL, OFF(log_level),
+	    "info", 0, 0, F_LIVE, "error|warn|info|debug", "log level" },
+	[RO_CONFIG_PRINT_CONFIG] = { "print-config", T_BOOL, OFF(print_config),
+	    "false", 0, 0, 0, "BOOL", "print the effective configuration" },
+};
+
+static const char *const log_levels[] = {
+	[RO_LOG_ERROR] = "error", [RO_LOG_WARN] = "warn",
+	[RO_LOG_INFO] = "info", [RO_LOG_DEBUG] = "debug"
+};
+static const char *const log_formats[] = {
+	[RO_LOG_TEXT] = "text", [RO_LOG_JSON] = "json"
+};
+static const char *const profiles[] = {
+	[RO_CONFIG_PROFILE_DEFAULT] = "default",
+	[RO_CONFIG_PROFILE_TEST] = "test"
+};
+
+/* The raw values of one source. */
+struct ro_config_layer {
+	enum ro_config_source src;
+	char		*file;			/* RO_CONFIG_SRC_FILE: path */
+	bool		 help;			/* RO_CONFIG_SRC_FLAG: -h */
+	char		*val[RO_CONFIG_NOPTS];	/* NULL: not set here */
+	unsigned	 line[RO_CONFIG_NOPTS];	/* file positions, 1-based */
+	unsigned	 col[RO_CONFIG_NOPTS];
+};
+
+static const char too_large[] = "too large";
+
+/* Durations */
+
+int
+ro_config_parse_duration(const char *s, uint64_t max_ms, uint64_t *out,
+    const char **why)
+{
+	static const struct {
+		const char	*unit;
+		uint64_t	 ms;
+	} units[] = {	/* largest first; "ms" before "m" when matching */
+		{ "h", 3600000 }, { "m", 60000 }, { "s", 1000 }, { "ms", 1 }
+	};
+	const char	*p = s;
+	uint64_t	 total = 0, v;
+	size_t		 u, last = 0, ulen;
+	bool		 first = true;
+
+	*why = NULL;
+	if (*s == '\0') {
+		*why = "empty";
+		return RO_EINVALID;
+	}
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return RO_OK;
+	}
+	/* one round per <digits><unit>; p advances every round */
+	while (*p != '\0') {
+		if (*p == '-') {
+			*why = "negative";
+			return RO_EINVALID;
+		}
+		if (*p < '0' || *p > '9') {
+			*why = *p == '+' ? "no sign allowed" :
+			    "expected a number followed by ms, s, m or h";
+			return RO_EINVALID;
+		}
+		for (v = 0; *p >= '0' && *p <= '9'; p++) {
+			if (v > (UINT64_MAX - 9) / 10) {
+				*why = too_large;
+				return RO_EINVALID;
+			}
+			v = v * 10 + (uint64_t)(*p - '0');
+		}
+		if (*p == '.') {
+			*why = "no fractions; use a smaller unit (1500ms)";
+			return RO_EINVALID;
+		}
+		for (ulen = 0; p[ulen] >= 'a' && p[ulen] <= 'z'; ulen++)
+			;
+		if (ulen == 0) {
+			*why = "missing unit (ms, s, m or h)";
+			return RO_EINVALID;
+		}
+		for (u = 0; u < RO_NELEM(units); u++)
+			if (strlen(units[u].unit) == ulen &&
+			    memcmp(p, units[u].unit, ulen) == 0)
+				break;
+		if (u == RO_NELEM(units)) {
+			*why = "unknown unit (ms, s, m or h)";
+			return RO_EINVALID;
+		}
+		if (!first && u <= last) {
+			*why = "units must be given once, largest first (1h30m)";
+			return RO_EINVALID;
+		}
+		if (v > (UINT64_MAX - total) / units[u].ms) {
+			*why = too_large;
+			return RO_EINVALID;
+		}
+		total += v * units[u].ms;
+		last = u;
+		first = false;
+		p += ulen;
+	}
+	if (total > max_ms) {
+		*why = too_large;
+		return RO_EINVALID;
+	}
+	*out = total;
+	return RO_OK;
+}
+
+const char *
+ro_config_format_duration(uint64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		const char	*unit;
+		uint64_t	 ms;
+	} units[] = { { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+	    { "ms", 1 } };
+	size_t		 u, o = 0;
+	int		 n;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (ms == 0) {
+		snprintf(buf, len, "0");
+		return buf;
+	}
+	for (u = 0; u < RO_NELEM(units) && o < len; u++) {
+		if (ms / units[u].ms == 0)
+			continue;
+		n = snprintf(buf + o, len - o, "%ju%s",
+		    (uintmax_t)(ms / units[u].ms), units[u].unit);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+		ms %= units[u].ms;
+	}
+	return buf;
+}
+
+/* Scalar parsers: strict, no spaces, no signs */
+
+static bool
+parse_bool(const char *s, bool *out)
+{
+	if (strcmp(s, "true") == 0)
+		*out = true;
+	else if (strcmp(s, "false") == 0)
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+/* Decimal digits without leading zeros, within min..max. */
+static bool
+parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t	v = 0;
+	const char	*p;
+
+	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return false;
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* DIGITS[.DIGITS] within 0..1. */
+static bool
+parse_ratio(const char *s, double *out)
+{
+	const char	*p = s;
+	char		*end;
+	double		 v;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p == s)
+		return false;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return false;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	}
+	if (*p != '\0' || p - s > 64)
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !(v >= 0.0 && v <= 1.0))
+		return false;
+	*out = v;
+	return true;
+}
+
+static int
+parse_name(const char *s, const char *const *names, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool
+host_char(char c, bool v6)
+{
+	if ((c >= '0' && c <= '9') || c == '.')
+		return true;
+	if (v6)
+		return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+		    c == ':';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+}
+
+/* "HOST:PORT" or "[V6]:PORT"; *host is a new string without brackets. */
+static int
+parse_listen(const char *s, char **host, unsigned *port, const char **why)
+{
+	const char	*h, *hend, *colon, *p;
+	uint64_t	 v;
+	bool		 v6 = s[0] == '[';
+
+	*why = NULL;
+	if (v6) {
+		h = s + 1;
+		if ((hend = strchr(h, ']')) == NULL || hend[1] != ':') {
+			*why = "expected [IPV6]:PORT";
+			return RO_EINVALID;
+		}
+		colon = hend + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL) {
+			*why = "missing :PORT";
+			return RO_EINVALID;
+		}
+		h = s;
+		hend = colon;
+		if (memchr(h, ':', (size_t)(hend - h)) != NULL) {
+			*why = "put an IPv6 address in brackets ([::1]:8080)";
+			return RO_EINVALID;
+		}
+	}
+	if (hend == h) {
+		*why = "empty address";
+		return RO_EINVALID;
+	}
+	for (p = h; p < hend; p++)
+		if (!host_char(*p, v6)) {
+			*why = "invalid character in the address";
+			return RO_EINVALID;
+		}
+	if (!parse_uint(colon + 1, 0, 65535, &v)) {
+		*why = "port must be a number 0..65535";
+		return RO_EINVALID;
+	}
+	if ((*host = strndup(h, (size_t)(hend - h))) == NULL)
+		return RO_ENOMEM;
+	*port = (unsigned)v;
+	return RO_OK;
+}
+
+/* http://HOST... or https://HOST..., no spaces or control characters. */
+static bool
+http_url_ok(const char *s)
+{
+	const char	*p;
+
+	if (strncmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		p = s + 8;
+	else
+		return false;
+	if (*p == '\0' || *p == '/')
+		return false;
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* Option names and origins */
+
+const char *
+ro_config_opt_name(enum ro_config_opt opt)
+{
+	if ((unsigned)opt >= RO_CONFIG_NOPTS)
+		return NULL;
+	return opts[opt].name;
+}
+
+const char *
+ro_config_opt_env(enum ro_config_opt opt, char *buf, size_t len)
+{
+	const char	*name = ro_config_opt_name(opt);
+	size_t		 i, o;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (name == NULL)
+		return buf;
+	o = (size_t)snprintf(buf, len, "%s", RO_CONFIG_ENV_PREFIX);
+	for (i = 0; name[i] != '\0' && o + 1 < len; i++, o++) {
+		if (name[i] == '-')
+			buf[o] = '_';
+		else if (name[i] >= 'a' && name[i] <= 'z')
+			buf[o] = (char)(name[i] - 'a' + 'A');
+		else
+			buf[o] = name[i];
+	}
+	buf[o < len ? o : len - 1] = '\0';
+	return buf;
+}
+
+const char *
+ro_config_source_name(enum ro_config_source src)
+{
+	switch (src) {
+	case RO_CONFIG_SRC_DEFAULT:	return "default";
+	case RO_CONFIG_SRC_FILE:	return "file";
+	case RO_CONFIG_SRC_ENV:		return "env";
+	case RO_CONFIG_SRC_FLAG:	return "flag";
+	case RO_CONFIG_SRC_PROFILE:	return "profile";
+	case RO_CONFIG_SRC_DERIVED:	return "derived";
+	}
+	return "unknown";
+}
+
+bool
+ro_config_opt_live(enum ro_config_opt opt)
+{
+	return (unsigned)opt < RO_CONFIG_NOPTS &&
+	    (opts[opt].flags & F_LIVE) != 0;
+}
+
+/* "--interval", "ROOMOPS_INTERVAL" or "FILE:LINE:COL: interval". */
+static const char *
+where(const struct ro_config_layer *l, enum ro_config_opt o, char *buf,
+    size_t len)
+{
+	char	env[ENV_NAME_MAX];
+
+	switch (l->src) {
+	case RO_CONFIG_SRC_FLAG:
+		snprintf(buf, len, "--%s", opts[o].name);
+		break;
+	case RO_CONFIG_SRC_ENV:
+		snprintf(buf, len, "%s",
+		    ro_config_opt_env(o, env, sizeof(env)));
+		break;
+	case RO_CONFIG_SRC_FILE:
+		snprintf(buf, len, "%s:%u:%u: %s", l->file, l->line[o],
+		    l->col[o], opts[o].name);
+		break;
+	default:
+		snprintf(buf, len, "default %s", opts[o].name);
+		break;
+	}
+	return buf;
+}
+
+/* Setting and formatting one value */
+
+static void *
+field(struct ro_config *cfg, enum ro_config_opt o)
+{
+	return (char *)cfg + opts[o].off;
+}
+
+static const void *
+cfield(const struct ro_config *cfg, enum ro_config_opt o)
+{
+	return (const char *)cfg + opts[o].off;
+}
+
+static int
+set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
+    const char *at, struct ro_err *err)
+{
+	const struct opt *op = &opts[o];
+	char		 q[RO_NODE_QUOTE_SIZE], dur[32];
+	const char	*why = NULL;
+	char		*s = NULL, *host = NULL;
+	struct ro_shard	 shard;
+	struct ro_err	 e = RO_ERR_INIT;
+	uint64_t	 u;
+	unsigned	 port;
+	size_t		 len;
+	double		 d;
+	bool		 b;
+	int		 k, error;
+
+	if ((len = strnlen(raw, RO_CONFIG_VALUE_MAX + 1)) >
+	    RO_CONFIG_VALUE_MAX)
+		return ro_err_set(err, RO_ETOOBIG, "%s: value longer than %d "
+		    "bytes", at, RO_CONFIG_VALUE_MAX);
+	ro_node_quote(q, raw, len);
+	switch (op->type) {
+	case T_STR:
+		if (len == 0 && !(op->flags & F_EMPTY))
+			return ro_err_set(err, RO_EINVALID, "%s: empty value",
+			    at);
+		if ((op->flags & F_HTTP) && !http_url_ok(raw))
+			return ro_err_set(err, RO_EINVALID, "%s: invalid URL "
+			    "%s (expected http://HOST[:PORT] or https://...)",
+			    at, q);
+		if ((s = strdup(raw)) == NULL)
+			return ro_err_set(err, RO_ENOMEM, "out of memory");
+		free(*(char **)field(cfg, o));
+		*(char **)field(cfg, o) = s;
+		break;
+	case T_DURATION:
+		if (ro_config_parse_duration(raw, op->max, &u, &why) < 0) {
+			if (why == too_large)
+				return ro_err_set(err, RO_EINVALID, "%s: invalid "
+				    "duration %s: too large (at most %s)", at,
+				    q, ro_config_format_duration(op->max, dur,
+				    sizeof(dur)));
+			return ro_err_set(err, RO_EINVALID, "%s: invalid "
+			    "duration %s: %s", at, q, why);
+		}
+		*(uint64_t *)field(cfg, o) = u;
+		break;
+	case T_BOOL:
+		if (!parse_bool(raw, &b))
+			return ro_err_set(err, RO_EINVALID, "%s: invalid "
+			    "boolean %s (expected true or false)", at, q);
+		*(bool *)field(cfg, o) = b;
+		break;
+	case T_UINT:
+		if (!parse_uint(raw, op->min, op->max, &u))
+			return ro_err_set(err, RO_EINVALID, "%s: invalid "
+			    "integer %s (expected %ju..%ju)", at, q,
+			    (uintmax_t)op->min, (uintmax_t)op->max);
+		*(unsigned *)field(cfg, o) = (unsigned)u;
+		break;
+	case T_RATIO:
+		if (!parse_ratio(raw, &d))
+			return ro_err_set(err, RO_EINVALID, "%s: invalid ratio "
+			    "%s (expected a decimal from 0 to 1, such as 0.5)",
+			    at, q);
+		*(double *)field(cfg, o) = d;
+		break;
+	case T_LOGFMT:
+		if ((k = parse_name(raw, log_formats,
+		    RO_NELEM(log_formats))) < 0)
+			return ro_err_set(err, RO_EINVALID, "%s: invalid value "
+			    "%s (expected text or json)", at, q);
+		*(enum ro_log_format *)field(cfg, o) = (enum ro_log_format)k;
+		break;
+	case T_LOGLEVEL:
+		if ((k = parse_name(raw, log_levels,
+		    RO_NELEM(log_levels))) < 0)
+			return ro_err_set(err, RO_EINVALID, "%s: invalid value "
+			    "%s (expected error, warn, info or debug)", at, q);
+		*(enum ro_log_level *)field(cfg, o) = (enum ro_log_level)k;
+		break;
+	case T_PROFILE:
+		if ((k = parse_name(raw, profiles, RO_NELEM(profiles))) < 0)
+			return ro_err_set(err, RO_EINVALID, "%s: invalid value "
+			    "%s (expected default or test)", at, q);
+		*(enum ro_config_profile *)field(cfg, o) =
+		    (enum ro_config_profile)k;
+		break;
+	case T_SHARD:
+		if (ro_shard_parse(&shard, raw, &e) < 0)
+			return ro_err_set(err, e.code, "%s: %s", at, e.msg);
+		*(struct ro_shard *)field(cfg, o) = shard;
+		break;
+	case T_LISTEN:
+		if ((error = parse_listen(raw, &host, &port, &why)) < 0) {
+			if (error == RO_ENOMEM)
+				return ro_err_set(err, error, "out of memory");
+			return ro_err_set(err, error, "%s: invalid address %s: "
+			    "%s", at, q, why);
+		}
+		if ((s = strdup(raw)) == NULL) {
+			free(host);
+			return ro_err_set(err, RO_ENOMEM, "out of memory");
+		}
+		free(cfg->listen);
+		free(cfg->listen_host);
+		cfg->listen = s;
+		cfg->listen_host = host;
+		cfg->listen_port = port;
+		break;
+	}
+	return RO_OK;
+}
+
+/*
+ * s with the userinfo of a URL masked: the password of user:password@
+ * becomes "***", and so does a lone user (often a token) before '@'.
+ */
+static int
+add_masked_url(struct ro_buf *out, const char *s)
+{
+	struct ro_buf	 m = RO_BUF_INIT;
+	const char	*auth, *end, *at, *colon;
+	int		 error;
+
+	if ((auth = strstr(s, "://")) == NULL)
+		return ro_buf_add_json_str(out, s);
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	at = NULL;
+	for (colon = auth; colon < end; colon++)
+		if (*colon == '@')
+			at = colon;
+	if (at == NULL)
+		return ro_buf_add_json_str(out, s);
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	if ((error = ro_buf_add(&m, s, (size_t)(auth - s))) < 0 ||
+	    (colon != NULL &&
+	    (error = ro_buf_add(&m, auth, (size_t)(colon + 1 - auth))) < 0) ||
+	    (error = ro_buf_addstr(&m, "***")) < 0 ||
+	    (error = ro_buf_addstr(&m, at)) < 0)
+		goto done;
+	error = ro_buf_add_json_str(out, ro_buf_cstr(&m));
+done:
+	ro_buf_release(&m);
+	return error;
+}
+
+/* Shortest text that reads back as the same double. */
+static void
+format_ratio(double d, char *buf, size_t len)
+{
+	int	prec;
+
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	if (prec == 17)
+		snprintf(buf, len, "%.17g", d);
+	/* %g may write 1e-05; the ratio parser wants plain decimals */
+	if (strchr(buf, 'e') != NULL)
+		snprintf(buf, len, "%.17f", d);
+}
+
+/* The value of o as YAML; masked: URL passwords hidden (printing). */
+static int
+format_value(const struct ro_config *cfg, enum ro_config_opt o, bool masked,
+    struct ro_buf *out)
+{
+	const struct opt *op = &opts[o];
+	const char	*s;
+	char		 tmp[64];
+
+	switch (op->type) {
+	case T_STR:
+	case T_LISTEN:
+		if ((s = *(char *const *)cfield(cfg, o)) == NULL)
+			return ro_buf_addstr(out, "~");
+		if (masked && (op->flags & F_URL))
+			return add_masked_url(out, s);
+		return ro_buf_add_json_str(out, s);
+	case T_DURATION:
+		return ro_buf_addstr(out, ro_config_format_duration(
+		    *(const uint64_t *)cfield(cfg, o), tmp, sizeof(tmp)));
+	case T_BOOL:
+		return ro_buf_addstr(out, *(const bool *)cfield(cfg, o) ?
+		    "true" : "false");
+	case T_UINT:
+		return ro_buf_printf(out, "%u",
+		    *(const unsigned *)cfield(cfg, o));
+	case T_RATIO:
+		format_ratio(*(const double *)cfield(cfg, o), tmp, sizeof(tmp));
+		return ro_buf_addstr(out, tmp);
+	case T_LOGFMT:
+		return ro_buf_addstr(out,
+		    log_formats[*(const enum ro_log_format *)cfield(cfg, o)]);
+	case T_LOGLEVEL:
+		return ro_buf_addstr(out,
+		    log_levels[*(const enum ro_log_level *)cfield(cfg, o)]);
+	case T_PROFILE:
+		return ro_buf_addstr(out, profiles[
+		    *(const enum ro_config_profile *)cfield(cfg, o)]);
+	case T_SHARD:
+		return ro_buf_printf(out, "\"%s\"", ro_shard_str(tmp,
+		    (const struct ro_shard *)cfield(cfg, o)));
+	}
+	return RO_OK;
+}
+
+/* Layers */
+
+static void
+layer_release(struct ro_config_layer *l)
+{
+	size_t	i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < RO_CONFIG_NOPTS; i++)
+		free(l->val[i]);
+	free(l->file);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+layer_free(struct ro_config_layer *l)
+{
+	layer_release(l);
+	free(l);
+}
+
+static int
+layer_set(struct ro_config_layer *l, enum ro_config_opt o, const char *v,
+    struct ro_err *err)
+{
+	char	*s;
+
+	if ((s = strdup(v)) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	free(l->val[o]);
+	l->val[o] = s;
+	return RO_OK;
+}
+
+static int
+layer_copy(struct ro_config_layer **out, const struct ro_config_layer *src,
+    struct ro_err *err)
+{
+	struct ro_config_layer	*l;
+	size_t			 i;
+	int			 error = RO_OK;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	l->src = src->src;
+	l->help = src->help;
+	memcpy(l->line, src->line, sizeof(l->line));
+	memcpy(l->col, src->col, sizeof(l->col));
+	for (i = 0; i < RO_CONFIG_NOPTS && error == RO_OK; i++)
+		if (src->val[i] != NULL)
+			error = layer_set(l, (enum ro_config_opt)i,
+			    src->val[i], err);
+	if (error == RO_OK && src->file != NULL &&
+	    (l->file = strdup(src->file)) == NULL)
+		error = ro_err_set(err, RO_ENOMEM, "out of memory");
+	if (error < 0) {
+		layer_free(l);
+		return error;
+	}
+	*out = l;
+	return RO_OK;
+}
+
+/* Does arg ("name" or "name=value", after "--") name exactly `name`? */
+static bool
+exact_name(const char *arg, const char *name)
+{
+	size_t	n = strlen(name);
+
+	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+static int
+layer_from_argv(struct ro_config_layer *l, int argc, char *argv[],
+    struct ro_err *err)
+{
+	struct option	 lo[RO_CONFIG_NOPTS + 2];
+	char		 q[RO_NODE_QUOTE_SIZE];
+	const char	*arg;
+	size_t		 i;
+	int		 ch, idx, prev, last_bool = -1, error;
+
+	l->src = RO_CONFIG_SRC_FLAG;
+	for (i = 0; i < RO_CONFIG_NOPTS; i++) {
+		lo[i].name = opts[i].name;
+		lo[i].has_arg = opts[i].type == T_BOOL ? optional_argument :
+		    required_argument;
+		lo[i].flag = NULL;
+		lo[i].val = OPT_BASE + (int)i;
+	}
+	lo[i++] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[i] = (struct option){ NULL, 0, NULL, 0 };
+
+	/* "+": no permutation, so argv[prev] is the option just parsed */
+	optind = 0;
+	opterr = 0;
+	for (;;) {
+		prev = optind == 0 ? 1 : optind;
+		if ((ch = getopt_long(argc, argv, "+:h", lo, &idx)) == -1)
+			break;
+		arg = prev < argc ? argv[prev] : "";
+		if (ch == '?' && optopt == 'h')
+			return ro_err_set(err, RO_EINVALID, "--help takes no "
+			    "value");
+		if (ch == '?' && optopt != 0 && optopt < OPT_BASE)
+			return ro_err_set(err, RO_EINVALID, "unknown option "
+			    "-%c (see --help)", optopt);
+		if (ch == '?')
+			return ro_err_set(err, RO_EINVALID, "unknown option %s "
+			    "(see --help)", ro_node_quote(q, arg,
+			    strcspn(arg, "=")));
+		if (ch == ':')
+			return ro_err_set(err, RO_EINVALID, "--%s: missing "
+			    "value", optopt >= OPT_BASE && optopt < OPT_BASE +
+			    RO_CONFIG_NOPTS ? opts[optopt - OPT_BASE].name :
+			    "?");
+		if (ch == 'h') {
+			l->help = true;
+			continue;
+		}
+		/* getopt_long takes unique abbreviations; we do not */
+		idx = ch - OPT_BASE;
+		if (strncmp(arg, "--", 2) != 0 ||
+		    !exact_name(arg + 2, opts[idx].name))
+			return ro_err_set(err, RO_EINVALID, "unknown option %s "
+			    "(did you mean --%s?)", ro_node_quote(q, arg,
+			    strcspn(arg, "=")), opts[idx].name);
+		if ((error = layer_set(l, (enum ro_config_opt)idx,
+		    optarg != NULL ? optarg : "true", err)) < 0)
+			return error;
+		last_bool = opts[idx].type == T_BOOL && optarg == NULL ?
+		    idx : -1;
+	}
+	if (optind < argc) {
+		arg = argv[optind];
+		if (last_bool >= 0 && (strcmp(arg, "true") == 0 ||
+		    strcmp(arg, "false") == 0))
+			return ro_err_set(err, RO_EINVALID, "unexpected "
+			    "argument \"%s\" (write --%s=%s)", arg,
+			    opts[last_bool].name, arg);
+		return ro_err_set(err, RO_EINVALID, "unexpected argument %s",
+		    ro_node_quote(q, arg, strlen(arg)));
+	}
+	return RO_OK;
+}
+
+static int
+layer_from_env(struct ro_config_layer *l, struct ro_err *err)
+{
+	char		 name[ENV_NAME_MAX];
+	const char	*v;
+	size_t		 i;
+	int		 error;
+
+	l->src = RO_CONFIG_SRC_ENV;
+	for (i = 0; i < RO_CONFIG_NOPTS; i++) {
+		v = getenv(ro_config_opt_env((enum ro_config_opt)i, name,
+		    sizeof(name)));
+		if (v == NULL || v[0] == '\0')
+			continue;
+		if ((error = layer_set(l, (enum ro_config_opt)i, v, err)) < 0)
+			return error;
+	}
+	return RO_OK;
+}
+
+/* Only blank lines and comments: an empty config file. */
+static bool
+only_comments(const char *p, size_t len)
+{
+	const char	*end = p + len;
+
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		if (p < end && *p != '\n' && *p != '#')
+			return false;
+		while (p < end && *p != '\n')
+			p++;
+		if (p < end)
+			p++;
+	}
+	return true;
+}
+
+static bool
+file_type_ok(enum otype t, enum ro_node_type nt)
+{
+	switch (t) {
+	case T_BOOL:
+		return nt == RO_NODE_BOOL;
+	case T_UINT:
+		return nt == RO_NODE_INT;
+	case T_RATIO:
+		return nt == RO_NODE_INT || nt == RO_NODE_FLOAT;
+	case T_DURATION:
+		return nt == RO_NODE_STR || nt == RO_NODE_INT;
+	case T_STR:
+		return nt == RO_NODE_STR || nt == RO_NODE_INT ||
+		    nt == RO_NODE_FLOAT;
+	default:
+		return nt == RO_NODE_STR;
+	}
+}
+
+static const char *
+file_type_want(enum otype t)
+{
+	switch (t) {
+	case T_BOOL:		return "true or false";
+	case T_UINT:		return "an integer";
+	case T_RATIO:		return "a number from 0 to 1";
+	case T_DURATION:	return "a duration such as 10s";
+	default:		return "a string";
+	}
+}
+
+static int
+layer_from_file(struct ro_config_layer *l, const char *path,
+    const char *from, struct ro_err *err)
+{
+	struct ro_buf		 b = RO_BUF_INIT, kname = RO_BUF_INIT;
+	struct ro_node		 root = RO_NODE_INIT;
+	struct ro_diag		 diag = RO_DIAG_INIT;
+	struct ro_err		 e = RO_ERR_INIT;
+	const struct ro_node	*k, *v;
+	unsigned		 seen[RO_CONFIG_NOPTS] = { 0 };
+	size_t			 i, o;
+	int			 error;
+
+	l->src = RO_CONFIG_SRC_FILE;
+	if ((l->file = strdup(path)) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	/* ro_file_read() enforces RO_CONFIG_FILE_MAX; b grows by chunks */
+	ro_buf_init(&kname, 1024);
+	if ((error = ro_file_read(path, RO_CONFIG_FILE_MAX, &b, &e)) < 0) {
+		ro_err_set(err, error, "%s: %s", from, e.msg);
+		goto done;
+	}
+	if (only_comments(b.ptr, b.len))
+		goto done;
+	if ((error = ro_yaml_parse(&root, path, b.ptr, b.len, YAML_DEPTH,
+	    &diag)) < 0) {
+		ro_err_set(err, error, "%s", diag.errors.n > 0 ?
+		    diag.errors.v[0] : "out of memory");
+		goto done;
+	}
+	if (root.type == RO_NODE_NULL)
+		goto done;
+	if (root.type != RO_NODE_MAP) {
+		error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: expected a "
+		    "mapping of option names to values, not %s", path,
+		    root.line, root.col, ro_node_type_name(root.type));
+		goto done;
+	}
+	for (i = 0; i < ro_node_map_size(&root); i++) {
+		k = ro_node_map_key(&root, i);
+		v = ro_node_map_value(&root, i);
+		ro_buf_reset(&kname);
+		if ((error = ro_node_path_key(&kname, k->str != NULL ? k->str :
+		    "", k->str != NULL ? k->len : 0)) < 0) {
+			ro_err_set(err, error, "out of memory");
+			goto done;
+		}
+		for (o = 0; o < RO_CONFIG_NOPTS; o++)
+			if (k->str != NULL && strlen(k->str) == k->len &&
+			    strcmp(k->str, opts[o].name) == 0)
+				break;
+		if (o == RO_CONFIG_NOPTS) {
+			error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: %s: "
+			    "unknown option", path, k->line, k->col,
+			    ro_buf_cstr(&kname));
+			goto done;
+		}
+		if (opts[o].flags & F_NOFILE) {
+			error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: %s: "
+			    "not allowed in a config file (use --%s or %s)",
+			    path, k->line, k->col, opts[o].name,
+			    opts[o].name, "ROOMOPS_CONFIG");
+			goto done;
+		}
+		if (seen[o] != 0) {
+			error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: %s: "
+			    "duplicate key (first at line %u)", path, k->line,
+			    k->col, opts[o].name, seen[o]);
+			goto done;
+		}
+		seen[o] = k->line > 0 ? k->line : 1;
+		if (v->type == RO_NODE_NULL)
+			continue;	/* "key: ~" = not set here */
+		if (!file_type_ok(opts[o].type, v->type)) {
+			error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: %s: "
+			    "expected %s, not %s", path, v->line, v->col,
+			    opts[o].name, file_type_want(opts[o].type),
+			    ro_node_type_name(v->type));
+			goto done;
+		}
+		if (strlen(v->str) != v->len) {
+			error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: %s: "
+			    "contains a NUL byte", path, v->line, v->col,
+			    opts[o].name);
+			goto done;
+		}
+		if ((error = layer_set(l, (enum ro_config_opt)o, v->str,
+		    err)) < 0)
+			goto done;
+		l->line[o] = v->line;
+		l->col[o] = v->col;
+	}
+	error = RO_OK;
+done:
+	ro_node_release(&root);
+	ro_diag_release(&diag);
+	ro_buf_release(&kname);
+	ro_buf_release(&b);
+	return error;
+}
+
+/* Merging */
+
+static void
+config_release(struct ro_config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < RO_CONFIG_NOPTS; i++)
+		if (opts[i].type == T_STR || opts[i].type == T_LISTEN) {
+			free(*(char **)field(cfg, (enum ro_config_opt)i));
+			*(char **)field(cfg, (enum ro_config_opt)i) = NULL;
+		}
+	free(cfg->listen_host);
+	cfg->listen_host = NULL;
+	layer_free(cfg->flags);
+	cfg->flags = NULL;
+}
+
+void
+ro_config_free(struct ro_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	config_release(cfg);
+	free(cfg);
+}
+
+/* ROOMOPS_SHARDS and the host name, when --shard is not given. */
+static int
+shard_from_env(struct ro_config *cfg, bool *used, struct ro_err *err)
+{
+	char		 host[RO_SHARD_HOST_MAX + 2];
+	const char	*n = getenv(RO_SHARD_ENV);
+
+	*used = false;
+	if (n == NULL || n[0] == '\0')
+		return RO_OK;
+	if (gethostname(host, sizeof(host)) < 0)
+		return ro_err_errno(err, RO_ERROR, "%s is set but the host "
+		    "name is unknown; use --shard I/N", RO_SHARD_ENV);
+	host[sizeof(host) - 1] = '\0';
+	*used = true;
+	return ro_shard_from_env(&cfg->shard, host, n, err);
+}
+
+/*
+ * Build a config from the flag layer (taken over, freed on error) plus
+ * the environment and the config file as they are now.
+ */
+static int
+build(struct ro_config **out, struct ro_config_layer *flags,
+    struct ro_err *err)
+{
+	struct ro_config	*cfg = NULL, scratch;
+	struct ro_config_layer	 env, file;
+	struct ro_config_layer	*layers[3];
+	struct ro_buf		 path = RO_BUF_INIT;
+	char			 at[WHERE_MAX];
+	const char		*cpath;
+	bool			 set[RO_CONFIG_NOPTS] = { false };
+	bool			 used;
+	size_t			 li, o;
+	int			 error;
+
+	memset(&scratch, 0, sizeof(scratch));
+	memset(&env, 0, sizeof(env));
+	memset(&file, 0, sizeof(file));
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
+		error = ro_err_set(err, RO_ENOMEM, "out of memory");
+		goto done;
+	}
+	cfg->flags = flags;
+	flags = NULL;			/* cfg owns it now */
+
+	if ((error = layer_from_env(&env, err)) < 0)
+		goto done;
+	if ((cpath = cfg->flags->val[RO_CONFIG_CONFIG]) != NULL) {
+		if (cpath[0] == '\0') {
+			error = ro_err_set(err, RO_EINVALID, "--config: empty "
+			    "value");
+			goto done;
+		}
+		if ((error = layer_from_file(&file, cpath, "--config",
+		    err)) < 0)
+			goto done;
+	} else if ((cpath = env.val[RO_CONFIG_CONFIG]) != NULL) {
+		if ((error = layer_from_file(&file, cpath, "ROOMOPS_CONFIG",
+		    err)) < 0)
+			goto done;
+	}
+
+	/* highest precedence first: the first value wins, all are checked */
+	layers[0] = cfg->flags;
+	layers[1] = &env;
+	layers[2] = &file;
+	for (li = 0; li < RO_NELEM(layers); li++) {
+		for (o = 0; o < RO_CONFIG_NOPTS; o++) {
+			if (layers[li]->val[o] == NULL)
+				continue;
+			where(layers[li], (enum ro_config_opt)o, at,
+			    sizeof(at));
+			if ((error = set_value(set[o] ? &scratch : cfg,
+			    (enum ro_config_opt)o, layers[li]->val[o], at,
+			    err)) < 0)
+				goto done;
+			if (set[o])
+				continue;
+			set[o] = true;
+			cfg->source[o] = layers[li]->src;
+			cfg->line[o] = layers[li]->line[o];
+		}
+	}
+
+	if (!set[RO_CONFIG_SHARD]) {
+		if ((error = shard_from_env(cfg, &used, err)) < 0)
+			goto done;
+		if (used) {
+			set[RO_CONFIG_SHARD] = true;
+			cfg->source[RO_CONFIG_SHARD] = RO_CONFIG_SRC_DERIVED;
+		}
+	}
+	for (o = 0; o < RO_CONFIG_NOPTS; o++) {
+		if (set[o] || opts[o].def == NULL)
+			continue;
+		snprintf(at, sizeof(at), "default %s", opts[o].name);
+		if ((error = set_value(cfg, (enum ro_config_opt)o, opts[o].def,
+		    at, err)) < 0)
+			goto done;
+		cfg->source[o] = RO_CONFIG_SRC_DEFAULT;
+	}
+
+	if (cfg->profile == RO_CONFIG_PROFILE_TEST) {
+		if (!set[RO_CONFIG_REQUIRE_CONFIRM]) {
+			cfg->require_confirm = false;
+			cfg->source[RO_CONFIG_REQUIRE_CONFIRM] =
+			    RO_CONFIG_SRC_PROFILE;
+		}
+		if (!set[RO_CONFIG_MAX_KICKS]) {
+			cfg->max_kicks = RO_CONFIG_TEST_MAX_KICKS;
+			cfg->source[RO_CONFIG_MAX_KICKS] =
+			    RO_CONFIG_SRC_PROFILE;
+		}
+	}
+	if (!set[RO_CONFIG_AUDIT_LOG]) {
+		ro_buf_init(&path, RO_CONFIG_VALUE_MAX + 64);
+		if ((error = ro_buf_addstr(&path, cfg->state_dir)) < 0)
+			goto nomem;
+		while (path.len > 1 && path.ptr[path.len - 1] == '/')
+			path.ptr[--path.len] = '\0';
+		if ((path.len != 1 || path.ptr[0] != '/') &&
+		    (error = ro_buf_addch(&path, '/')) < 0)
+			goto nomem;
+		if ((error = ro_buf_addstr(&path, "audit.jsonl")) < 0)
+			goto nomem;
+		cfg->audit_log = ro_buf_detach(&path, NULL);
+		cfg->source[RO_CONFIG_AUDIT_LOG] = RO_CONFIG_SRC_DERIVED;
+	}
+	cfg->help = cfg->flags->help;
+	cfg->token_env = getenv(RO_CONFIG_TOKEN_ENV) != NULL &&
+	    getenv(RO_CONFIG_TOKEN_ENV)[0] != '\0';
+
+	/* checks across options; help and print-config need no server */
+	if (cfg->server == NULL && !cfg->help && !cfg->print_config) {
+		error = ro_err_set(err, RO_EINVALID, "no RoomServer: set "
+		    "--server URL, ROOMOPS_SERVER or server: in the config "
+		    "file");
+		goto done;
+	}
+	if (cfg->git_token_file != NULL && cfg->git_password_file != NULL) {
+		error = ro_err_set(err, RO_EINVALID, "git-token-file and "
+		    "git-password-file are both set (%s, %s); set one",
+		    ro_config_source_name(cfg->source[RO_CONFIG_GIT_TOKEN_FILE]),
+		    ro_config_source_name(
+		    cfg->source[RO_CONFIG_GIT_PASSWORD_FILE]));
+		goto done;
+	}
+	*out = cfg;
+	cfg = NULL;
+	error = RO_OK;
+	goto done;
+nomem:
+	ro_err_set(err, error, "out of memory");
+done:
+	ro_buf_release(&path);
+	config_release(&scratch);
+	layer_release(&env);
+	layer_release(&file);
+	layer_free(flags);
+	ro_config_free(cfg);
+	return error;
+}
+
+int
+ro_config_load(struct ro_config **out, int argc, char *argv[],
+    struct ro_err *err)
+{
+	struct ro_config_layer	*flags;
+	int			 error;
+
+	if ((flags = calloc(1, sizeof(*flags))) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	if ((error = layer_from_argv(flags, argc, argv, err)) < 0) {
+		layer_free(flags);
+		return error;
+	}
+	return build(out, flags, err);
+}
+
+int
+ro_config_reload(const struct ro_config *old, struct ro_config **out,
+    struct ro_err *err)
+{
+	struct ro_config_layer	*flags = NULL;
+	struct ro_config	*cfg = NULL;
+	struct ro_buf		 a = RO_BUF_INIT, b = RO_BUF_INIT;
+	size_t			 o;
+	int			 error;
+
+	RO_ASSERT(old != NULL && old->flags != NULL);
+	if ((error = layer_copy(&flags, old->flags, err)) < 0)
+		return error;
+	if ((error = build(&cfg, flags, err)) < 0)
+		return error;
+	ro_buf_init(&a, 2 * RO_CONFIG_VALUE_MAX + 64);
+	ro_buf_init(&b, 2 * RO_CONFIG_VALUE_MAX + 64);
+	for (o = 0; o < RO_CONFIG_NOPTS; o++) {
+		ro_buf_reset(&a);
+		ro_buf_reset(&b);
+		if ((error = format_value(old, (enum ro_config_opt)o, false,
+		    &a)) < 0 || (error = format_value(cfg,
+		    (enum ro_config_opt)o, false, &b)) < 0) {
+			ro_err_set(err, error, "out of memory");
+			goto done;
+		}
+		if (strcmp(ro_buf_cstr(&a), ro_buf_cstr(&b)) != 0)
+			cfg->changed |= UINT64_C(1) << o;
+	}
+	*out = cfg;
+	cfg = NULL;
+	error = RO_OK;
+done:
+	ro_buf_release(&a);
+	ro_buf_release(&b);
+	ro_config_free(cfg);
+	return error;
+}
+
+bool
+ro_config_changed(const struct ro_config *cfg, enum ro_config_opt opt)
+{
+	return (unsigned)opt < RO_CONFIG_NOPTS &&
+	    (cfg->changed & (UINT64_C(1) << opt)) != 0;
+}
+
+int
+ro_config_changes(const struct ro_config *cfg, bool live, struct ro_buf *out)
+{
+	size_t	o;
+	int	n = 0, error;
+
+	for (o = 0; o < RO_CONFIG_NOPTS; o++) {
+		if (!ro_config_changed(cfg, (enum ro_config_opt)o) ||
+		    ro_config_opt_live((enum ro_config_opt)o) != live)
+			continue;
+		if ((error = ro_buf_printf(out, "%s%s", n > 0 ? ", " : "",
+		    opts[o].name)) < 0)
+			return error;
+		n++;
+	}
+	return n;
+}
+
+/* Output */
+
+static int
+print_source(const struct ro_config *cfg, enum ro_config_opt o,
+    struct ro_buf *out)
+{
+	char	env[ENV_NAME_MAX];
+
+	switch (cfg->source[o]) {
+	case RO_CONFIG_SRC_FLAG:
+		return ro_buf_printf(out, "flag --%s", opts[o].name);
+	case RO_CONFIG_SRC_ENV:
+		return ro_buf_printf(out, "env %s",
+		    ro_config_opt_env(o, env, sizeof(env)));
+	case RO_CONFIG_SRC_FILE:
+		return ro_buf_printf(out, "file %s:%u", cfg->config_file,
+		    cfg->line[o]);
+	case RO_CONFIG_SRC_PROFILE:
+		return ro_buf_addstr(out, "profile test");
+	case RO_CONFIG_SRC_DERIVED:
+		if (o == RO_CONFIG_SHARD)
+			return ro_buf_printf(out, "env %s and host name",
+			    RO_SHARD_ENV);
+		return ro_buf_addstr(out, "default: state-dir/audit.jsonl");
+	case RO_CONFIG_SRC_DEFAULT:
+		break;
+	}
+	return ro_buf_addstr(out, "default");
+}
+
+int
+ro_config_print(const struct ro_config *cfg, struct ro_buf *out)
+{
+	size_t	o, start;
+	int	error;
+
+	if ((error = ro_buf_printf(out, "# roomops agent: effective "
+	    "configuration\n# precedence: flags > environment (ROOMOPS_*) > "
+	    "config file > defaults\n")) < 0)
+		return error;
+	if (cfg->config_file != NULL) {
+		if ((error = ro_buf_addstr(out, "# config file: ")) < 0 ||
+		    (error = ro_buf_add_json_str(out, cfg->config_file)) < 0 ||
+		    (error = ro_buf_addstr(out, " (")) < 0 ||
+		    (error = print_source(cfg, RO_CONFIG_CONFIG, out)) < 0 ||
+		    (error = ro_buf_addstr(out, ")\n")) < 0)
+			return error;
+	} else if ((error = ro_buf_addstr(out, "# config file: none\n")) < 0)
+		return error;
+	if ((error = ro_buf_printf(out, "# %s: %s\n", RO_CONFIG_TOKEN_ENV,
+	    cfg->token_env ? "(set)" : "(unset)")) < 0)
+		return error;
+	for (o = 0; o < RO_CONFIG_NOPTS; o++) {
+		if (opts[o].flags & F_NOFILE)
+			continue;
+		start = out->len;
+		if ((error = ro_buf_printf(out, "%s: ", opts[o].name)) < 0 ||
+		    (error = format_value(cfg, (enum ro_config_opt)o, true,
+		    out)) < 0)
+			return error;
+		do {
+			if ((error = ro_buf_addch(out, ' ')) < 0)
+				return error;
+		} while (out->len - start < PRINT_COLUMN);
+		if ((error = ro_buf_addstr(out, "# ")) < 0 ||
+		    (error = print_source(cfg, (enum ro_config_opt)o,
+		    out)) < 0 ||
+		    (error = ro_buf_addch(out, '\n')) < 0)
+			return error;
+	}
+	return RO_OK;
+}
+
+int
+ro_config_usage(struct ro_buf *out)
+{
+	size_t	o, start;
+	int	error;
+
+	if ((error = ro_buf_addstr(out, "usage: roomops agent [options]\n"
+	    "Each option is also ROOMOPS_<NAME> in the environment and <name>"
+	    " in the\nconfig file; flags > environment > config file > "
+	    "defaults.\n")) < 0)
+		return error;
+	for (o = 0; o < RO_CONFIG_NOPTS; o++) {
+		start = out->len;
+		if ((error = ro_buf_printf(out, opts[o].type == T_BOOL ?
+		    "  --%s[=%s]" : "  --%s %s", opts[o].name,
+		    opts[o].arg)) < 0)
+			return error;
+		do {
+			if ((error = ro_buf_addch(out, ' ')) < 0)
+				return error;
+		} while (out->len - start < USAGE_COLUMN);
+		if ((error = ro_buf_addstr(out, opts[o].help)) < 0 ||
+		    (opts[o].def != NULL && opts[o].def[0] != '\0' &&
+		    strcmp(opts[o].def, "false") != 0 &&
+		    (error = ro_buf_printf(out, " (%s)", opts[o].def)) < 0) ||
+		    (error = ro_buf_addch(out, '\n')) < 0)
+			return error;
+	}
+	return ro_buf_printf(out, "  %-*s%s\n", USAGE_COLUMN - 2, "-h, --help",
+	    "this text");
+}
+
+void
+ro_config_guard_opts(const struct ro_config *cfg, struct ro_guard_opts *out)
+{
+	out->threshold = cfg->change_threshold;
+	out->max_kicks = cfg->max_kicks;
+	out->max_deletes = cfg->max_artifact_deletes;
+	out->require_confirm = cfg->require_confirm;
+	out->confirmed = false;
+}
