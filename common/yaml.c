@@ -96,7 +96,7 @@ is_digits(const char *s, size_t len)
 }
 
 static bool
-one_of(const char *s, size_t len, const char *const *words)
+word_in(const char *s, size_t len, const char *const *words)
 {
 	for (; *words != NULL; words++)
 		if (strlen(*words) == len && memcmp(s, *words, len) == 0)
@@ -114,7 +114,7 @@ is_float(const char *s, size_t len)
 
 	if (len > 0 && (s[0] == '-' || s[0] == '+'))
 		i++;
-	if (one_of(s + i, len - i, special))
+	if (word_in(s + i, len - i, special))
 		return true;
 	while (i < len && s[i] >= '0' && s[i] <= '9')
 		i++, mant++;
@@ -146,9 +146,9 @@ plain_type(const char *s, size_t len)
 	static const char *const bools[] = { "true", "True", "TRUE", "false",
 	    "False", "FALSE", NULL };
 
-	if (len == 0 || one_of(s, len, nulls))
+	if (len == 0 || word_in(s, len, nulls))
 		return RO_NODE_NULL;
-	if (one_of(s, len, bools))
+	if (word_in(s, len, bools))
 		return RO_NODE_BOOL;
 	if (is_digits(s, len) || (len > 1 && (s[0] == '-' || s[0] == '+') &&
 	    is_digits(s + 1, len - 1)))
