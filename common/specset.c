@@ -150,7 +150,8 @@ walk_dir(struct walk *w, const char *root, const char *rroot,
 	closedir(d);
 	if (error < 0)
 		goto done;
-	qsort(names.v, names.n, sizeof(*names.v), name_cmp);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
 	for (i = 0; i < names.n; i++) {
 		free(child);
 		free(crel);
