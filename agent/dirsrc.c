@@ -26,6 +26,7 @@ struct entry {
 
 struct ro_dirsrc {
 	struct ro_dirsrc_opts	 o;
+	char			*root;		/* o.root, no trailing '/' */
 	pthread_t		 tid;
 	bool			 started;
 	pthread_mutex_t		 mu;
@@ -305,7 +306,7 @@ load_one(struct ro_dirsrc *d, const char *rel, bool force,
 		snprintf(dir, sizeof(dir), "%.*s", slash != NULL ?
 		    (int)(slash - rel) : 0, rel);
 		error = ro_seed_resolve(spec, dir, ro_seed_read_fs,
-		    (void *)d->o.root, &diag, err);
+		    d->root, &diag, err);
 	}
 	if (error == RO_ENOMEM)
 		goto done;
@@ -341,7 +342,7 @@ scan(struct ro_dirsrc *d, bool force, long long detected_ms,
 {
 	struct ro_specset	*set = NULL;
 	struct ro_strv		 gone = RO_STRV_INIT, errs = RO_STRV_INIT;
-	char			*root = (char *)d->o.root;
+	char			*root = d->root;
 	size_t			 i, j;
 	int			 error;
 
@@ -490,6 +491,13 @@ ro_dirsrc_start(struct ro_dirsrc **out, const struct ro_dirsrc_opts *o,
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
 	d->o = *o;
+	if ((d->root = strdup(o->root)) == NULL) {
+		free(d);
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	}
+	while (strlen(d->root) > 1 && d->root[strlen(d->root) - 1] == '/')
+		d->root[strlen(d->root) - 1] = '\0';
+	d->o.root = d->root;
 	d->rescan = true;	/* the first pass is a full scan */
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
@@ -557,6 +565,7 @@ ro_dirsrc_free(struct ro_dirsrc *d)
 		entry_release(&d->e[i]);
 	free(d->e);
 	ro_strv_release(&d->changed);
+	free(d->root);
 	pthread_cond_destroy(&d->cv);
 	pthread_mutex_destroy(&d->mu);
 	free(d);

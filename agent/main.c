@@ -14,6 +14,7 @@ static const struct ro_cmd cmds[] = {
 	{ "validate",	cmd_validate,	"parse and validate spec files or folders" },
 	{ "plan",	cmd_plan,	"show what apply would change (dry run)" },
 	{ "apply",	cmd_apply,	"reconcile every room once, then exit" },
+	{ "agent",	cmd_agent,	"run the GitOps daemon" },
 	{ "audit",	cmd_audit,	"read audit records" },
 	{ "version",	cmd_version,	"print the version" },
 };
