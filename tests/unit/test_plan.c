@@ -964,6 +964,31 @@ test_rebuild(void **unused)
 	ro_state_free(st);
 }
 
+/* A pruned room (spec file deleted): everything goes, policies stay. */
+static void
+test_prune(void **unused)
+{
+	struct ro_spec	*spec = spec_new();
+	struct ro_state	*st = state_new();
+	struct ro_plan	 p = RO_PLAN_INIT;
+
+	(void)unused;
+	spec->prune = true;
+	free(spec->policies.dm_visibility_default);
+	spec->policies.dm_visibility_default = xstrdup("public");
+	state_entity(st, "E-a1", "agent");
+	state_entity(st, "E-b1", "npc");
+	state_artifact(st, "doc", "x", true);
+	build(&p, spec, st);
+	assert_string_equal(ents(&p.kick, st->entities), "E-a1,E-b1");
+	assert_string_equal(arts(&p.del, st->artifacts), "doc");
+	assert_int_equal(p.policies, 0);
+	assert_int_equal(ro_plan_count(&p), 3);
+	ro_plan_release(&p);
+	ro_spec_free(spec);
+	ro_state_free(st);
+}
+
 /* strdup() of this executable stands in for libc's: fail the n-th call
  * from now. */
 static int	strdup_fail_in = -1;
@@ -1039,6 +1064,7 @@ main(void)
 		cmocka_unit_test(test_large_room),
 		cmocka_unit_test(test_idxv_block_names),
 		cmocka_unit_test(test_rebuild),
+		cmocka_unit_test(test_prune),
 		cmocka_unit_test(test_enomem),
 	};
 
