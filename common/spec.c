@@ -31,6 +31,7 @@
 #define SPEC_FIELDS_MAX		8		/* keys of one mapping */
 #define SPEC_POLICY_MAX_MAX	INT_MAX		/* maxArtifactsPerEntity */
 #define SPEC_NEAR_MAX		64		/* bytes of a key to suggest for */
+#define SPEC_ERRORS_KEPT	10000		/* errors sorted per document */
 
 static const char *const entity_kinds[] = { "human", "agent", "npc",
     "orchestrator", NULL };
@@ -43,12 +44,22 @@ struct field {
 	const char	*alias;
 };
 
+/* An error held back until the document is done, to report in order. */
+struct verror {
+	unsigned	 line, col;
+	size_t		 seq;		/* detection order, for ties */
+	char		*field;
+	char		*msg;
+};
+
 struct vctx {
 	const char	*origin;
 	struct ro_diag	*diag;
 	struct ro_spec	*spec;
 	struct ro_buf	 path;		/* field path of the current node */
+	struct verror	*errs;		/* the first SPEC_ERRORS_KEPT */
 	size_t		 nerr;		/* errors of this document */
+	size_t		 errs_cap;
 	bool		 oom;
 };
 
@@ -105,23 +116,74 @@ path_pop(struct vctx *v, size_t mark)
 
 /* --- messages --------------------------------------------------------- */
 
+/* Record an error at a node, under the current field path. */
 static void
 verr(struct vctx *v, const struct ro_node *at, const char *fmt, ...)
 {
-	struct ro_buf	msg = RO_BUF_INIT;
-	va_list		ap;
+	struct ro_buf	 msg = RO_BUF_INIT;
+	struct verror	*e, *errs;
+	size_t		 cap;
+	va_list		 ap;
 
+	if (v->nerr++ >= SPEC_ERRORS_KEPT || v->oom)
+		return;			/* counted, not kept */
+	if (v->nerr > v->errs_cap) {
+		cap = v->errs_cap != 0 ? v->errs_cap * 2 : 16;
+		if ((errs = reallocarray(v->errs, cap, sizeof(*errs))) == NULL) {
+			v->oom = true;
+			return;
+		}
+		v->errs = errs;
+		v->errs_cap = cap;
+	}
 	ro_buf_init(&msg, SPEC_MSG_MAX);
 	va_start(ap, fmt);
 	if (ro_buf_vprintf(&msg, fmt, ap) == RO_ENOMEM)
 		v->oom = true;
 	va_end(ap);
-	if (ro_diag_error(v->diag, v->origin, at != NULL ? at->line : 0,
-	    at != NULL ? at->col : 0, ro_buf_cstr(&v->path), "%s",
-	    ro_buf_cstr(&msg)) < 0)
+	e = &v->errs[v->nerr - 1];
+	e->line = at != NULL ? at->line : 0;
+	e->col = at != NULL ? at->col : 0;
+	e->seq = v->nerr;
+	e->field = strdup(ro_buf_cstr(&v->path));
+	e->msg = ro_buf_detach(&msg, NULL);
+	if (e->field == NULL || e->msg == NULL)
 		v->oom = true;
-	v->nerr++;
-	ro_buf_release(&msg);
+}
+
+static int
+verror_cmp(const void *pa, const void *pb)
+{
+	const struct verror	*a = pa, *b = pb;
+
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->col != b->col)
+		return a->col < b->col ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Hand the held errors to the diag in file order, then free them. */
+static void
+flush_errors(struct vctx *v)
+{
+	size_t	i, n = v->nerr < SPEC_ERRORS_KEPT ? v->nerr : SPEC_ERRORS_KEPT;
+
+	if (n > v->errs_cap)
+		n = v->errs_cap;	/* an allocation failed: v->oom */
+	if (n > 1)
+		qsort(v->errs, n, sizeof(*v->errs), verror_cmp);
+	for (i = 0; i < n; i++) {
+		if (!v->oom && ro_diag_error(v->diag, v->origin,
+		    v->errs[i].line, v->errs[i].col, v->errs[i].field, "%s",
+		    v->errs[i].msg != NULL ? v->errs[i].msg : "") < 0)
+			v->oom = true;
+		free(v->errs[i].field);
+		free(v->errs[i].msg);
+	}
+	free(v->errs);
+	v->errs = NULL;
+	v->errs_cap = 0;
 }
 
 /* A warning goes to the diag and, in the same words, to spec->warnings. */
@@ -1135,6 +1197,7 @@ spec_from_node(struct ro_spec **out, const char *origin,
 		goto done;
 	}
 	check_root(&v, root);
+	flush_errors(&v);
 	if (v.oom)
 		error = ro_err_set(err, RO_ENOMEM, "%s: out of memory", origin);
 	else if (v.nerr > 0)

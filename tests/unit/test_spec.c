@@ -396,6 +396,52 @@ test_unknown_keys(void **state)
 	res_free(&r);
 }
 
+/* Errors come out in file order, whatever order they were found in. */
+static void
+test_errors_in_file_order(void **state)
+{
+	struct res	r;
+	size_t		i;
+	unsigned	line, prev = 0;
+	static const char *const want[] = {
+		":5:3: metadata.version:",
+		":7:3: spec.roomId:",
+		":11:7: spec.entities[1].id: duplicate entity id",
+		":12:7: spec.entities[1].kind:",
+		":13:7: spec.entities[1].ownerUserId:",
+		":14:7: spec.entities[1].polcy: unknown key",
+	};
+
+	(void)state;
+	parse(&r, "apiVersion: v1\n"
+	    "kind: RoomSpec\n"
+	    "metadata:\n"
+	    "  name: ai-lab\n"
+	    "  version: 0\n"				/* 5 */
+	    "spec:\n"
+	    "  roomId: lab-01\n"
+	    "  entities:\n"
+	    "    - id: E-agent-1\n"
+	    "      kind: agent\n"			/* 10 */
+	    "    - id: E-agent-1\n"
+	    "      kind: robot\n"
+	    "      visibility: owner\n"
+	    "      polcy: {}\n");
+	assert_int_equal(r.rc, RO_EINVALID);
+	assert_int_equal(r.diag.errors.n, RO_NELEM(want));
+	for (i = 0; i < RO_NELEM(want); i++) {
+		assert_true(tu_contains(r.diag.errors.v[i], want[i]));
+		assert_int_equal(sscanf(r.diag.errors.v[i] + strlen(ORIGIN),
+		    ":%u:", &line), 1);
+		assert_true(line >= prev);
+		prev = line;
+	}
+	assert_true(tu_contains(r.err.msg, ORIGIN ":5:3: metadata.version: "
+	    "must be an integer greater than 0, got integer 0 (and 5 more "
+	    "errors)"));
+	res_free(&r);
+}
+
 /* Annotations are the one free-form map: string keys, string values. */
 static void
 test_annotations(void **state)
@@ -1347,6 +1393,7 @@ main(void)
 		cmocka_unit_test(test_api_version),
 		cmocka_unit_test(test_kind),
 		cmocka_unit_test(test_unknown_keys),
+		cmocka_unit_test(test_errors_in_file_order),
 		cmocka_unit_test(test_annotations),
 		cmocka_unit_test(test_metadata_version),
 		cmocka_unit_test(test_metadata_missing),
