@@ -33,7 +33,7 @@
 #define DAEMON_PROBE_MS		5000	/* RoomServer /health period */
 #define DAEMON_READY_WINDOW_MS	30000	/* "answered recently" */
 #define DAEMON_EVENTS		16	/* epoll events per wait */
-#define DAEMON_AUDIT_MAX	10000	/* GET /audit count cap */
+#define DAEMON_ONCE_POLL_MS	20	/* --once: look for idle workers */
 
 /* A spec that came by POST /apply, kept for POST /reconcile. */
 struct apispec {
@@ -854,6 +854,9 @@ loop(struct daemon *d)
 	for (;;) {
 		timeout = d->watch != NULL ?
 		    ro_watch_timeout_ms(d->watch, ro_now_ms()) : -1;
+		if (d->cfg->once && atomic_load(&d->synced) &&
+		    (timeout < 0 || timeout > DAEMON_ONCE_POLL_MS))
+			timeout = DAEMON_ONCE_POLL_MS;	/* workers finishing */
 		n = epoll_wait(d->epfd, ev, DAEMON_EVENTS, (int)timeout);
 		if (n == -1 && errno != EINTR) {
 			log_warn("epoll_wait");

@@ -350,6 +350,7 @@ write_record(struct cycle *cy, long long t0, struct ro_err *err)
 	int		error;
 
 	cy->rec.duration_ms = (long)(ro_now_ms() - t0);
+	ro_now_iso(cy->rec.ts);		/* when the outcome is known */
 	if (o->audit == NULL)
 		return RO_OK;
 	ro_buf_init(&line, RO_AUDIT_LINE_MAX);
