@@ -20,7 +20,6 @@
 #define SIG_NAME	"roomops"
 #define SIG_EMAIL	"roomops@localhost"
 #define MERGE_MSG	"Notes merged by roomops (union of lines)\n"
-#define APPEND_MSG	"Notes added by roomops\n"
 
 static int
 git_err(struct ro_err *err, int code, const char *what)
