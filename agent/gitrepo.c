@@ -1049,6 +1049,16 @@ ref_readable(git_repository *repo, const char *refname)
 	return rc;
 }
 
+/* A local clone problem: name the folder, not the URL. */
+static int
+dir_fail(struct ro_gitrepo *r, struct ro_err *err, const char *what)
+{
+	const git_error	*e = git_error_last();
+
+	return ro_err_set(err, RO_EIO, "%s: %s: %s", r->dir, what,
+	    e != NULL && e->message != NULL ? e->message : "unknown error");
+}
+
 /*
  * Try the existing clone. RO_OK: usable (r->repo set); RO_ECONFLICT: a
  * clone of another URL; RO_EIO: broken (reason in err).
@@ -1064,7 +1074,7 @@ open_existing(struct ro_gitrepo *r, struct ro_err *err)
 	if (git_repository_open_ext(&repo, r->dir,
 	    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
 	    NULL) < 0) {
-		error = git_fail(r, err, RO_EIO, "open clone");
+		error = dir_fail(r, err, "cannot open the clone");
 		goto done;
 	}
 	if (!git_repository_is_bare(repo)) {
@@ -1072,7 +1082,7 @@ open_existing(struct ro_gitrepo *r, struct ro_err *err)
 		goto done;
 	}
 	if (git_remote_lookup(&remote, repo, RO_GITREPO_REMOTE) < 0) {
-		error = git_fail(r, err, RO_EIO, "clone has no origin:");
+		error = dir_fail(r, err, "the clone has no origin");
 		goto done;
 	}
 	if (git_remote_url(remote) == NULL ||
@@ -1087,7 +1097,7 @@ open_existing(struct ro_gitrepo *r, struct ro_err *err)
 	if (!ref_readable(repo, r->track_ref) ||
 	    !ref_readable(repo, RO_GITREPO_NOTES_REF) ||
 	    !ref_readable(repo, RO_GITREPO_NOTES_TRACKING)) {
-		error = git_fail(r, err, RO_EIO, "clone is damaged:");
+		error = dir_fail(r, err, "the clone is damaged");
 		goto done;
 	}
 	r->repo = repo;
@@ -1288,7 +1298,12 @@ ro_gitrepo_open(struct ro_gitrepo **out, const struct ro_gitrepo_opts *opts,
 		}
 		git_repository_free(r->repo);
 		r->repo = NULL;
-		log_warnx("%s; cloning again", why.msg);
+		if (error == RO_ECONFLICT)
+			log_warnx("%s: %s holds a clone of another URL; "
+			    "replacing it as configured", r->url_redacted,
+			    r->dir);
+		else
+			log_warnx("%s; cloning again", why.msg);
 		if ((error = replace_dir(r->dir, err)) < 0)
 			goto done;
 	} else if (exists && rmdir(r->dir) == -1) {
