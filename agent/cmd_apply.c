@@ -79,7 +79,7 @@ on_done(void *arg, size_t index, const struct ro_spec *spec,
 		run->failed++;
 	else if (res->partial)
 		run->partial++;
-	else if (!res->converged)
+	else if (!res->converged || res->blocked.n > 0)
 		run->blocked++;
 	else
 		run->converged++;

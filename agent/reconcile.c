@@ -474,7 +474,7 @@ run_cycle(struct cycle *cy, bool first, bool *again, struct ro_err *err)
 		cy->rec.outcome = "rolled-back";
 	else if (cy->item_failed)
 		cy->rec.outcome = "partial";
-	else if (!res->converged && cy->plan.n_blocked > 0 && !*again)
+	else if (cy->plan.n_blocked > 0 && !*again)
 		cy->rec.outcome = "blocked";
 	else
 		cy->rec.outcome = "applied";
