@@ -39,6 +39,7 @@ struct cycle {
 	struct ro_plan			 plan;
 	struct ro_guard_result		 guard;
 	struct undolog			 undo;
+	struct ro_strv			 failed_seeds;	/* this cycle */
 	bool				 item_failed;
 };
 
@@ -185,6 +186,11 @@ apply_item(struct cycle *cy, enum ro_op op, size_t i)
 		break;
 	case RO_OP_PROMOTE:
 		a = &spec->artifacts[i];
+		if (ro_strv_contains(&cy->failed_seeds, a->name)) {
+			rc = ro_err_set(&ie, RO_EINVALID, "promote %s: not "
+			    "tried, its seed failed", a->name);
+			break;
+		}
 		rc = ro_client_promote(cy->c, room, a->name, &ie);
 		break;
 	case RO_OP_DELETE:
@@ -206,6 +212,11 @@ apply_item(struct cycle *cy, enum ro_op op, size_t i)
 		goto done;
 	}
 	if (rc < 0) {
+		if (op == RO_OP_SEED && ro_strv_push(&cy->failed_seeds,
+		    a->name) < 0) {
+			error = RO_ENOMEM;
+			goto done;
+		}
 		error = item_failed(cy, &ie);
 		goto done;
 	}
@@ -534,6 +545,7 @@ ro_reconcile_room(struct ro_client *c, const struct ro_spec *spec,
 		ro_plan_release(&cy.plan);
 		ro_state_free(cy.state);
 		undolog_release(&cy.undo);
+		ro_strv_release(&cy.failed_seeds);
 		if (error < 0)
 			break;
 		log_info("room %s: %s (cycle %d, %s)", spec->room_id,
