@@ -126,7 +126,7 @@ rule_from_json(struct rule *r, const cJSON *o, struct ro_err *err)
 		"retryAfter"
 	};
 	const cJSON	*v, *it;
-	double		 d;
+	double		 d = 0;
 	size_t		 i;
 	int		 error;
 

@@ -36,6 +36,7 @@
 #define SIM_ROOMS_MAX		100000		/* rooms in one data dir */
 #define SIM_CONNECTIONS_MAX	1024		/* open connections */
 #define SIM_THREADS_MAX		64
+#define SIM_THREADS_PER_CPU	8		/* default --threads */
 #define SIM_FAULTS_MAX		64		/* fault rules */
 #define SIM_DELAY_MS_MAX	60000		/* ms of one injected delay */
 
