@@ -28,6 +28,11 @@
 #define RO_API_APPLY_MAX	(16u << 20)	/* bytes, POST /apply */
 #define RO_API_SSE_PING_S	10		/* seconds */
 #define RO_API_HOOK_RATE	10		/* webhooks per second per source */
+#define RO_API_SSE_MAX		32		/* /events subscribers at once */
+#define RO_API_SSE_QUEUE_MAX	(512u << 10)	/* bytes queued per subscriber;
+						   beyond, it is dropped */
+#define RO_API_SSE_RECORD_MAX	(128u << 10)	/* bytes; larger records are
+						   not published */
 
 /*
  * Completion of a queued apply: status is the HTTP status to answer
@@ -69,22 +74,44 @@ struct ro_api_ops {
 		    struct ro_err *err);
 };
 
+struct ro_metrics;
+
+/*
+ * api_token and webhook_secret are copied; "" is refused (RO_EINVALID).
+ * Without a webhook secret every /hooks/ endpoint answers 404.
+ */
 struct ro_api_opts {
 	const char	*listen;	/* "ADDR:PORT"; port 0 picks one */
 	const char	*api_token;	/* bearer for mutating calls, or NULL */
 	const char	*webhook_secret;	/* HMAC key / token, or NULL */
 	unsigned	 threads;	/* HTTP threads (0: 4) */
+	struct ro_metrics *metrics;	/* counts roomops_webhooks_total, or
+					   NULL; must outlive the API */
 };
 
 struct ro_api;
 
-/* Start serving. The chosen port is available from ro_api_port(). */
+/*
+ * Start serving (ops is copied; ops->arg must outlive the API). The
+ * chosen port is available from ro_api_port().
+ * @return RO_OK, RO_EINVALID (listen address, empty token or secret),
+ *         RO_EIO (cannot listen: err names the address), RO_ENOMEM
+ */
 int	ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
 	    const struct ro_api_ops *ops, struct ro_err *err);
+/* The bound port (0 for NULL). */
 unsigned ro_api_port(const struct ro_api *api);
-/* Send one audit record (a JSON line) to every /events subscriber. */
+/*
+ * Send one audit record (a JSON line) to every /events subscriber.
+ * Never blocks on a subscriber: one whose queue would pass
+ * RO_API_SSE_QUEUE_MAX is disconnected. Not after ro_api_stop().
+ */
 void	ro_api_publish(struct ro_api *api, const char *line, size_t len);
-/* Stop accepting, finish answers in flight, free. NULL is a no-op. */
+/*
+ * Stop accepting, end /events streams, wait for the done callback of
+ * every apply handed to the core (it must come), let answers go out
+ * (at most 5 s), free. NULL is a no-op. Not from an ops callback.
+ */
 void	ro_api_stop(struct ro_api *api);
 
 #endif
