@@ -96,6 +96,19 @@ path_field(struct vctx *v, const struct ro_node *key, const char *name)
 	return path_key(v, name, strlen(name));
 }
 
+/* ["key"], for the free-form keys of annotations. */
+static size_t
+path_bracket(struct vctx *v, const struct ro_node *key)
+{
+	char	q[RO_NODE_QUOTE_SIZE];
+	size_t	mark = v->path.len;
+
+	if (ro_buf_printf(&v->path, "[%s]", ro_node_quote(q, key->str,
+	    key->len)) == RO_ENOMEM)
+		v->oom = true;
+	return mark;
+}
+
 static size_t
 path_index(struct vctx *v, size_t i)
 {
@@ -434,8 +447,9 @@ find_dups(struct keyref *refs, size_t nrefs, size_t *first, size_t nitems)
 	}
 }
 
+/* Report repeated keys of a map; annotation keys go in brackets. */
 static void
-check_dup_keys(struct vctx *v, const struct ro_node *map)
+check_dup_keys(struct vctx *v, const struct ro_node *map, bool bracket)
 {
 	const struct ro_node	*key;
 	struct keyref		*refs;
@@ -461,7 +475,8 @@ check_dup_keys(struct vctx *v, const struct ro_node *map)
 		if (first[i] == SIZE_MAX)
 			continue;
 		key = ro_node_map_key(map, i);
-		mark = path_key(v, key->str, key->len);
+		mark = bracket ? path_bracket(v, key) :
+		    path_key(v, key->str, key->len);
 		verr(v, key, "duplicate key%s", first_at(at, sizeof(at),
 		    ro_node_map_key(map, first[i])));
 		path_pop(v, mark);
@@ -575,7 +590,7 @@ map_fields(struct vctx *v, const struct ro_node *map, const struct field *f,
 	RO_ASSERT(nf <= SPEC_FIELDS_MAX);
 	for (k = 0; k < nf; k++)
 		vals[k] = keys[k] = NULL;
-	check_dup_keys(v, map);
+	check_dup_keys(v, map, false);
 	for (i = 0; i < ro_node_map_size(map); i++) {
 		key = ro_node_map_key(map, i);
 		for (k = 0; k < nf; k++)
@@ -634,7 +649,6 @@ check_annotations(struct vctx *v, const struct ro_node *at,
 {
 	const struct ro_node	*key, *val;
 	char			*s;
-	char			 q[RO_NODE_QUOTE_SIZE];
 	size_t			 i, mark;
 
 	if (absent(map))
@@ -643,14 +657,11 @@ check_annotations(struct vctx *v, const struct ro_node *at,
 		type_err(v, at, map, "a mapping of strings to strings");
 		return;
 	}
-	check_dup_keys(v, map);
+	check_dup_keys(v, map, true);
 	for (i = 0; i < ro_node_map_size(map); i++) {
 		key = ro_node_map_key(map, i);
 		val = ro_node_map_value(map, i);
-		mark = v->path.len;
-		if (ro_buf_printf(&v->path, "[%s]", ro_node_quote(q, key->str,
-		    key->len)) == RO_ENOMEM)
-			v->oom = true;
+		mark = path_bracket(v, key);
 		if (!check_text(v, key, key)) {
 			path_pop(v, mark);
 			continue;

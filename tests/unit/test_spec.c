@@ -467,7 +467,7 @@ test_annotations(void **state)
 	    "metadata.annotations: expected a mapping of strings to strings");
 	expect_error("metadata:\n  version: 2\n  annotations: {a: x, a: y}\n"
 	    "spec: {roomId: room-abcdef}\n", ORIGIN ":3:23: "
-	    "metadata.annotations.a: duplicate key (first at line 3)");
+	    "metadata.annotations[\"a\"]: duplicate key (first at line 3)");
 }
 
 /* --- metadata ----------------------------------------------------------- */
