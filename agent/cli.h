@@ -29,6 +29,8 @@ int	cmd_plan(int argc, char *argv[]);
 int	cmd_apply(int argc, char *argv[]);
 int	cmd_audit(int argc, char *argv[]);
 int	cmd_agent(int argc, char *argv[]);
+int	cmd_status(int argc, char *argv[]);
+int	cmd_confirm(int argc, char *argv[]);
 
 /* "text" or "json" into *out; false (with a message) otherwise. */
 bool	ro_cli_output(const char *s, enum ro_output *out);

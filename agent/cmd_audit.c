@@ -42,7 +42,7 @@ print_text(const cJSON *rec)
 	const cJSON	*diff, *v, *errs;
 	size_t		 i;
 
-	printf("%s  %-24s %-12s %.12s", str(rec, "ts"), str(rec, "room"),
+	printf("%s  %-22s %-11s %-21.21s", str(rec, "ts"), str(rec, "room"),
 	    str(rec, "outcome"), str(rec, "rev"));
 	diff = cJSON_GetObjectItemCaseSensitive(rec, "diff");
 	for (i = 0; i < RO_NELEM(keys); i++) {

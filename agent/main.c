@@ -16,6 +16,8 @@ static const struct ro_cmd cmds[] = {
 	{ "apply",	cmd_apply,	"reconcile every room once, then exit" },
 	{ "agent",	cmd_agent,	"run the GitOps daemon" },
 	{ "audit",	cmd_audit,	"read audit records" },
+	{ "status",	cmd_status,	"show a running agent's rooms" },
+	{ "confirm",	cmd_confirm,	"confirm held removals of a room" },
 	{ "version",	cmd_version,	"print the version" },
 };
 

@@ -52,13 +52,13 @@ void
 tu_write(const char *dir, const char *name, const char *s)
 {
 	char	*path = tu_path(dir, name);
-	char	*slash;
+	char	*parent = strdup(path);
 	FILE	*f;
 
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	assert_int_equal(ro_file_mkdirs(path, 0755, NULL), 0);
-	*slash = '/';
+	assert_non_null(parent);
+	*strrchr(parent, '/') = '\0';
+	assert_int_equal(ro_file_mkdirs(parent, 0755, NULL), 0);
+	free(parent);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	assert_int_equal(fwrite(s, 1, strlen(s), f), strlen(s));

@@ -47,7 +47,7 @@ family_type(const char *types, const char *name)
 {
 	char	 want[160];
 
-	snprintf(want, sizeof(want), "\n%s\n", name);
+	snprintf(want, sizeof(want), "\n%.150s\n", name);
 	return strstr(types, want) != NULL;
 }
 
