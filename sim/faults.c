@@ -312,9 +312,12 @@ faults_add_spec(struct faults *f, const char *spec, struct ro_err *err)
 		} else if (!cJSON_AddStringToObject(o, item, eq))
 			goto nomem;
 	}
-	if ((error = faults_add_json(f, o, err)) < 0)
-		ro_err_set(err, error, "--fault %s: %s", spec,
-		    err != NULL ? err->msg : "invalid");
+	if ((error = faults_add_json(f, o, err)) < 0 && err != NULL) {
+		char	why[RO_ERR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		ro_err_set(err, error, "--fault %s: %s", spec, why);
+	}
 	goto done;
 nomem:
 	error = ro_err_set(err, RO_ENOMEM, "out of memory");

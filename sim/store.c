@@ -221,6 +221,7 @@ room_gc(struct store_room *r)
 static int
 room_load(struct store_room *r, struct ro_err *err)
 {
+	struct ro_err	 why = RO_ERR_INIT;
 	struct ro_buf	 buf = RO_BUF_INIT;
 	char		 path[PATH_MAX];
 	char		*data;
@@ -248,9 +249,8 @@ room_load(struct store_room *r, struct ro_err *err)
 	if (error < 0)
 		goto done;
 	if ((error = codec_state_from_json(&r->st, buf.ptr, buf.len,
-	    err)) < 0) {
-		error = ro_err_set(err, RO_EIO, "%s: %s", path, err != NULL ?
-		    err->msg : "invalid");
+	    &why)) < 0) {
+		error = ro_err_set(err, RO_EIO, "%s: %s", path, why.msg);
 		state_release(r);
 		goto done;
 	}
