@@ -37,6 +37,12 @@
 #define FILE_EVENTS	(IN_CREATE | IN_CLOSE_WRITE | IN_ATTRIB | \
 	    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE)
 
+/*
+ * ConfigMap and Secret volumes: every visible file is a symbolic link
+ * through "..data", itself a link renamed over at each update.
+ */
+#define K8S_DATA	"..data"
+
 #define GITFILE_MAX	4096		/* bytes of a .git or commondir file */
 #define DIR_BUCKETS_MIN	64
 #define PEND_BUCKETS_MIN 64
@@ -56,7 +62,7 @@ struct wdir {
 	unsigned char	 kind;		/* enum wkind */
 	unsigned char	 git;		/* WG_* */
 	unsigned char	 mark;		/* seen by the current rescan */
-	char		*path;		/* tree: relative ("" root); git: absolute */
+	char		*path;		/* tree: relative, root ""; git: abs */
 };
 
 struct pend {
@@ -90,7 +96,7 @@ struct ro_watch {
 	long long	 ref_due;
 	bool		 root_lost;
 	long long	 root_retry;
-	bool		 limit_logged;	/* watch limit warned since last rescan */
+	bool		 limit_logged;	/* limit warned since the last rescan */
 	bool		 path_logged;	/* over-long path warned */
 
 	bool		 git;
@@ -98,8 +104,8 @@ struct ro_watch {
 	char		*commondir;	/* canonical: refs/heads, packed-refs */
 
 	char		 abs[PATH_MAX];	/* scratch: absolute path being built */
-	char		 buf[RO_WATCH_READ_BYTES]
-			    __attribute__((aligned(__alignof__(struct inotify_event))));
+	char		 buf[RO_WATCH_READ_BYTES] __attribute__((
+			    aligned(__alignof__(struct inotify_event))));
 };
 
 static int	walk(struct ro_watch *, size_t, enum wkind, unsigned, bool,
@@ -341,7 +347,8 @@ dir_drop_tree(struct ro_watch *w, const char *rel)
 	for (i = 0; i < w->ndbuckets; i++) {
 		for (d = w->dirs[i]; d != NULL; d = next) {
 			next = d->next;
-			if (d->kind == WK_TREE && strncmp(d->path, rel, n) == 0 &&
+			if (d->kind == WK_TREE &&
+			    strncmp(d->path, rel, n) == 0 &&
 			    (d->path[n] == '\0' || d->path[n] == '/'))
 				dir_drop(w, d, true);
 		}
@@ -747,6 +754,27 @@ warn_limit(struct ro_watch *w, const struct ro_err *err)
 }
 
 /*
+ * Watch (and for the tree, report the files of) a folder that appeared.
+ * A limit hit is warned about and turns into a rescan; only running out
+ * of memory is an error (a rescan is scheduled too).
+ */
+static int
+walk_new(struct ro_watch *w, size_t n, enum wkind kind, unsigned depth,
+    struct ro_err *err)
+{
+	struct ro_err	e = RO_ERR_INIT;
+	int		error;
+
+	if ((error = walk(w, n, kind, depth, kind == WK_TREE, &e)) >= 0)
+		return RO_OK;
+	schedule_rescan(w);
+	if (error == RO_ENOMEM)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	warn_limit(w, &e);
+	return RO_OK;
+}
+
+/*
  * Re-establish every watch: mark, walk the tree and the Git dirs, sweep
  * folders not seen. The root being gone is not an error: it is retried.
  */
@@ -830,13 +858,8 @@ git_event(struct ro_watch *w, struct wdir *d, uint32_t mask,
 	if ((mask & IN_ISDIR) && (mask & (IN_CREATE | IN_MOVED_TO))) {
 		if (set_abs(w, d->path, name, &n) < 0)
 			return RO_OK;
-		if ((error = walk(w, n, WK_GITREFS, 1, false, err)) < 0) {
-			if (error == RO_ENOMEM)
-				return error;
-			warn_limit(w, err);
-			ro_err_clear(err);
-			schedule_rescan(w);
-		}
+		if ((error = walk_new(w, n, WK_GITREFS, 1, err)) < 0)
+			return error;
 	}
 	schedule_ref(w);
 	return RO_OK;
@@ -860,7 +883,6 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 	struct wdir	*d;
 	const char	*rel;
 	size_t		 n;
-	int		 error;
 
 	if (mask & IN_Q_OVERFLOW) {
 		log_warnx("%s: inotify queue overflow, full rescan", w->root);
@@ -896,7 +918,16 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 			    "was deleted");
 		return RO_OK;		/* other folders: the parent tells */
 	}
-	if (name[0] == '\0' || ro_watch_is_hidden(name))
+	if (name[0] == '\0')
+		return RO_OK;
+	if (strcmp(name, K8S_DATA) == 0 && (mask & (IN_CREATE | IN_MOVED_TO))) {
+		/* a Kubernetes volume swapped every file at once */
+		log_debug("%s: %s/%s replaced, full rescan", w->root,
+		    d->path, name);
+		schedule_rescan(w);
+		return RO_OK;
+	}
+	if (ro_watch_is_hidden(name))
 		return RO_OK;
 	if (set_abs(w, w->root, d->path, &n) < 0 ||
 	    n + 2 + strlen(name) >= sizeof(w->abs)) {
@@ -916,15 +947,7 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 			warn_long(w, w->root, rel);
 			return RO_OK;
 		}
-		error = walk(w, n, WK_TREE, depth_of(rel), true, err);
-		if (error == RO_ENOMEM)
-			return error;
-		if (error < 0) {
-			warn_limit(w, err);
-			ro_err_clear(err);
-			schedule_rescan(w);
-		}
-		return RO_OK;
+		return walk_new(w, n, WK_TREE, depth_of(rel), err);
 	}
 	if (mask & (IN_DELETE | IN_MOVED_FROM)) {
 		/* moved away: its watches would report under a stale name */
@@ -974,9 +997,10 @@ ro_watch_new(struct ro_watch **out, const char *root, int debounce_ms,
 	w->rootlen = strlen(real);
 	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
 		if (errno == EMFILE)
-			error = ro_err_set(err, RO_ERROR, "%s: too many inotify "
-			    "instances; raise fs.inotify.max_user_instances "
-			    "(or the open file limit)", w->root);
+			error = ro_err_set(err, RO_ERROR, "%s: too many "
+			    "inotify instances; raise "
+			    "fs.inotify.max_user_instances (or the open file "
+			    "limit)", w->root);
 		else
 			error = ro_err_errno(err, errno == ENOMEM ? RO_ENOMEM :
 			    RO_ERROR, "%s: inotify_init1", w->root);

@@ -586,6 +586,31 @@ test_root_moved_away_and_back(void **state)
 	free(away);
 }
 
+static void
+test_configmap_swap(void **state)
+{
+	struct ro_watch	*w;
+	struct got	 g = { 0 };
+	char		*dir = tu_tmpdir();
+
+	(void)state;
+	/* kubelet's AtomicWriter layout and update */
+	tu_write(dir, "..2024_a/a.yaml", "roomId: a\n");
+	sh("cd '%s' && ln -s ..2024_a ..data && ln -s ..data/a.yaml a.yaml",
+	    dir);
+	w = watch(dir);
+	tu_write(dir, "..2024_b/a.yaml", "roomId: a\nv: 2\n");
+	sh("cd '%s' && ln -s ..2024_b ..data_tmp && mv -T ..data_tmp ..data "
+	    "&& rm -rf ..2024_a", dir);
+	collect(w, &g);
+	dump("configmap swap", &g);
+	assert_int_equal(g.flags, RO_WATCH_RESCAN);
+	got_release(&g);
+	ro_watch_free(w);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 /* Overflow and limits. */
 
 static bool
@@ -927,6 +952,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_root_moved_away_and_back,
 		    setup, teardown),
+		cmocka_unit_test(test_configmap_swap),
 		cmocka_unit_test_setup_teardown(test_overflow_forced, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_overflow_simulated, setup,
