@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <git2.h>
+
 #include "roomops/audit.h"
 #include "cli.h"
+#include "notes.h"
 
 #include "../common/banned.h"
 
@@ -14,16 +17,121 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: roomops audit [--state-dir DIR | --audit-log FILE] "
-	    "[--room ID] [--rev REV]\n"
-	    "                     [--output text|json]\n"
-	    "Print audit records, oldest first.\n"
+	fprintf(f, "usage: roomops audit [--repo DIR | --state-dir DIR | "
+	    "--audit-log FILE]\n"
+	    "                     [--room ID] [--rev REV] "
+	    "[--output text|json]\n"
+	    "\nPrint audit records, oldest first.\n"
+	    "  --repo DIR          read the notes on refs/notes/roomops of the\n"
+	    "                      Git repository DIR (a clone or the agent's\n"
+	    "                      STATE_DIR/repo.git)\n"
 	    "  --state-dir DIR     read DIR/audit.jsonl (default ./"
 	    AUDIT_DEFAULT_STATE_DIR ")\n"
 	    "  --audit-log FILE    read this JSON-lines file\n"
 	    "  --room ID           only this room\n"
 	    "  --rev REV           only this revision\n"
 	    "  --output text|json  (default text)\n");
+}
+
+struct notes_walk {
+	git_repository	*repo;
+	const char	*room;
+	const char	*rev;
+	cJSON		*arr;
+	size_t		 bad;
+	struct ro_err	*err;
+};
+
+static bool
+match(const cJSON *o, const char *key, const char *want)
+{
+	const cJSON	*v;
+
+	if (want == NULL)
+		return true;
+	v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) && strncmp(v->valuestring, want,
+	    strlen(want)) == 0;	/* a revision may be abbreviated */
+}
+
+static int
+on_note(const git_oid *commit, void *arg)
+{
+	struct notes_walk	*w = arg;
+	struct ro_strv		 lines = RO_STRV_INIT;
+	cJSON			*o;
+	size_t			 i;
+	int			 error;
+
+	if ((error = ro_notes_read(w->repo, NULL, commit, &lines, w->err)) < 0)
+		return error;
+	for (i = 0; i < lines.n; i++) {
+		if ((o = cJSON_Parse(lines.v[i])) == NULL || !cJSON_IsObject(o)) {
+			cJSON_Delete(o);
+			w->bad++;
+			continue;
+		}
+		if (match(o, "room", w->room) && match(o, "rev", w->rev))
+			cJSON_AddItemToArray(w->arr, o);
+		else
+			cJSON_Delete(o);
+	}
+	ro_strv_release(&lines);
+	return 0;
+}
+
+static int
+by_ts(const void *a, const void *b)
+{
+	const cJSON	*x = *(const cJSON *const *)a;
+	const cJSON	*y = *(const cJSON *const *)b;
+	const cJSON	*tx = cJSON_GetObjectItemCaseSensitive(x, "ts");
+	const cJSON	*ty = cJSON_GetObjectItemCaseSensitive(y, "ts");
+
+	return strcmp(cJSON_IsString(tx) ? tx->valuestring : "",
+	    cJSON_IsString(ty) ? ty->valuestring : "");
+}
+
+/* Every record in the notes of repository dir, oldest first. */
+static int
+read_notes(const char *dir, const char *room, const char *rev, cJSON *arr,
+    size_t *bad, struct ro_err *err)
+{
+	struct notes_walk	 w;
+	git_repository		*repo = NULL;
+	cJSON			**v = NULL;
+	size_t			 n, i;
+	int			 error;
+
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0) {
+		error = ro_err_set(err, RO_ENOTFOUND, "%s: not a Git "
+		    "repository", dir);
+		goto done;
+	}
+	memset(&w, 0, sizeof(w));
+	w.repo = repo;
+	w.room = room;
+	w.rev = rev;
+	w.arr = arr;
+	w.err = err;
+	if ((error = ro_notes_foreach(repo, NULL, on_note, &w, err)) < 0)
+		goto done;
+	*bad = w.bad;
+	/* notes come in commit order; records are read in time order */
+	n = (size_t)cJSON_GetArraySize(arr);
+	if (n > 1 && (v = calloc(n, sizeof(*v))) != NULL) {
+		for (i = 0; i < n; i++)
+			v[i] = cJSON_DetachItemFromArray(arr, 0);
+		qsort(v, n, sizeof(*v), by_ts);
+		for (i = 0; i < n; i++)
+			cJSON_AddItemToArray(arr, v[i]);
+	}
+done:
+	free(v);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return error;
 }
 
 static const char *
@@ -61,6 +169,7 @@ int
 cmd_audit(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "repo", required_argument, NULL, 'g' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "audit-log", required_argument, NULL, 'a' },
 		{ "room", required_argument, NULL, 'r' },
@@ -69,7 +178,7 @@ cmd_audit(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char	*dir = AUDIT_DEFAULT_STATE_DIR, *log = NULL;
+	const char	*dir = AUDIT_DEFAULT_STATE_DIR, *log = NULL, *repo = NULL;
 	const char	*room = NULL, *rev = NULL;
 	enum ro_output	 output = RO_OUTPUT_TEXT;
 	struct ro_err	 err = RO_ERR_INIT;
@@ -81,6 +190,7 @@ cmd_audit(int argc, char *argv[])
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'g': repo = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'a': log = optarg; break;
 		case 'r': room = optarg; break;
@@ -103,8 +213,11 @@ cmd_audit(int argc, char *argv[])
 	}
 	if ((arr = cJSON_CreateArray()) == NULL)
 		goto oom;
-	if (ro_auditlog_read(log != NULL ? log : path, room, rev, NULL, arr,
-	    &bad, &err) < 0)
+	if (repo != NULL) {
+		if (read_notes(repo, room, rev, arr, &bad, &err) < 0)
+			goto fail;
+	} else if (ro_auditlog_read(log != NULL ? log : path, room, rev, NULL,
+	    arr, &bad, &err) < 0)
 		goto fail;
 	if (bad > 0)
 		fprintf(stderr, "warning: %zu malformed line%s skipped\n", bad,

@@ -46,6 +46,12 @@ struct cbstate {
 
 struct ro_gitrepo {
 	git_repository		*repo;
+	/*
+	 * origin, looked up once per open: libgit2 1.5's lookup leaks a
+	 * pcre2 match block per config entry (fixed in libgit2 1.6, PR
+	 * 6382), so it must not run at every poll.
+	 */
+	git_remote		*remote;
 	struct ro_gitrepo_opts	 opts;		/* strings point below */
 	char			*url;
 	char			*branch;
@@ -628,19 +634,17 @@ done:
 static int
 op_once(struct ro_gitrepo *r, struct op *op)
 {
-	git_remote		*remote = NULL;
+	git_remote		*remote = r->remote;
 	git_remote_callbacks	 cbs;
 	git_fetch_options	 fo;
 	git_push_options	 po;
 	git_strarray		 specs;
 	const git_indexer_progress *st;
-	int			 rc;
+	int			 rc = GIT_ERROR;
 
 	callbacks_init(r, &cbs);
 	specs.strings = (char **)(uintptr_t)op->specs;
 	specs.count = op->nspecs;
-	if ((rc = git_remote_lookup(&remote, r->repo, RO_GITREPO_REMOTE)) < 0)
-		return rc;
 	switch (op->kind) {
 	case OP_LS:
 		rc = op_ls(r, remote, &cbs, op->ls_out);
@@ -663,7 +667,8 @@ op_once(struct ro_gitrepo *r, struct op *op)
 		rc = git_remote_push(remote, &specs, &po);
 		break;
 	}
-	git_remote_free(remote);
+	if (git_remote_connected(remote))
+		git_remote_disconnect(remote);
 	return rc;
 }
 
@@ -819,15 +824,14 @@ static int
 track_pushed(struct ro_gitrepo *r, const char *refspec, struct ro_err *err)
 {
 	git_refspec	*spec = NULL;
-	git_remote	*remote = NULL;
+	git_remote	*remote = r->remote;
 	git_buf		 tracking = { NULL, 0, 0 };
 	git_oid		 id;
 	const git_refspec *fs;
 	size_t		 i, n;
 	int		 rc, error = RO_OK;
 
-	if (git_refspec_parse(&spec, refspec, 0) < 0 ||
-	    git_remote_lookup(&remote, r->repo, RO_GITREPO_REMOTE) < 0) {
+	if (git_refspec_parse(&spec, refspec, 0) < 0) {
 		error = git_fail(r, err, RO_ERROR, "push");
 		goto done;
 	}
@@ -856,7 +860,6 @@ track_pushed(struct ro_gitrepo *r, const char *refspec, struct ro_err *err)
 	}
 done:
 	git_buf_dispose(&tracking);
-	git_remote_free(remote);
 	git_refspec_free(spec);
 	return error;
 }
@@ -1059,6 +1062,17 @@ dir_fail(struct ro_gitrepo *r, struct ro_err *err, const char *what)
 	    e != NULL && e->message != NULL ? e->message : "unknown error");
 }
 
+/* (Re)load r->remote from the configuration. */
+static int
+remote_load(struct ro_gitrepo *r, struct ro_err *err)
+{
+	git_remote_free(r->remote);
+	r->remote = NULL;
+	if (git_remote_lookup(&r->remote, r->repo, RO_GITREPO_REMOTE) < 0)
+		return dir_fail(r, err, "cannot load remote origin");
+	return RO_OK;
+}
+
 /*
  * Try the existing clone. RO_OK: usable (r->repo set); RO_ECONFLICT: a
  * clone of another URL; RO_EIO: broken (reason in err).
@@ -1102,8 +1116,11 @@ open_existing(struct ro_gitrepo *r, struct ro_err *err)
 	}
 	r->repo = repo;
 	repo = NULL;
-	if (!remote_configured(remote, r) &&
-	    (error = configure_remote(r, err)) < 0)
+	if (remote_configured(remote, r)) {
+		r->remote = remote;
+		remote = NULL;
+	} else if ((error = configure_remote(r, err)) < 0 ||
+	    (error = remote_load(r, err)) < 0)
 		goto done;
 	error = RO_OK;
 done:
@@ -1143,9 +1160,12 @@ clone_fresh(struct ro_gitrepo *r, struct ro_err *err)
 	git_remote_free(remote);
 	remote = NULL;
 	if ((error = configure_remote(r, err)) < 0 ||
+	    (error = remote_load(r, err)) < 0 ||
 	    (error = ro_gitrepo_fetch(r, RO_GITREPO_FETCH_BRANCH |
 	    RO_GITREPO_FETCH_NOTES, NULL, err)) < 0)
 		goto fail;
+	git_remote_free(r->remote);
+	r->remote = NULL;
 	git_repository_free(r->repo);
 	r->repo = NULL;
 	if (rename(tmp, r->dir) == -1) {
@@ -1156,11 +1176,15 @@ clone_fresh(struct ro_gitrepo *r, struct ro_err *err)
 	if (git_repository_open_ext(&r->repo, r->dir,
 	    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
 	    NULL) < 0)
-		return git_fail(r, err, RO_EIO, "open clone");
+		return dir_fail(r, err, "cannot open the new clone");
+	if ((error = remote_load(r, err)) < 0)
+		return error;
 	r->cloned = true;
 	return RO_OK;
 fail:
 	git_remote_free(remote);
+	git_remote_free(r->remote);
+	r->remote = NULL;
 	git_repository_free(r->repo);
 	r->repo = NULL;
 	if (rmrf(tmp, &e2) < 0)
@@ -1296,6 +1320,8 @@ ro_gitrepo_open(struct ro_gitrepo **out, const struct ro_gitrepo_opts *opts,
 			    "refusing to touch it", r->dir);
 			goto done;
 		}
+		git_remote_free(r->remote);
+		r->remote = NULL;
 		git_repository_free(r->repo);
 		r->repo = NULL;
 		if (error == RO_ECONFLICT)
@@ -1325,6 +1351,7 @@ ro_gitrepo_free(struct ro_gitrepo *r)
 {
 	if (r == NULL)
 		return;
+	git_remote_free(r->remote);
 	git_repository_free(r->repo);
 	free(r->url);
 	free(r->branch);
