@@ -68,7 +68,7 @@ routes_tmpl_parse(const char *s)
 {
 	int	t;
 
-	for (t = 0; t < T_UNMATCHED; t++)
+	for (t = 0; t < T_COUNT; t++)
 		if (strcmp(s, tmpl_strs[t]) == 0)
 			return t;
 	return -1;

@@ -732,7 +732,12 @@ store_blob_write(struct store_room *r, const char *hash, const void *p,
 	int	error;
 
 	if ((error = room_dirs(r, err)) < 0 ||
-	    (error = blob_path(path, sizeof(path), r, hash, err)) < 0)
+	    (error = room_path(path, sizeof(path), r, "blobs", err)) < 0)
+		return error;
+	/* a room dir made by hand (or by an older crash) may lack blobs/ */
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		return ro_err_errno(err, RO_EIO, "mkdir %s", path);
+	if ((error = blob_path(path, sizeof(path), r, hash, err)) < 0)
 		return error;
 	if (access(path, F_OK) == 0)
 		return RO_OK;	/* same content already stored durably */

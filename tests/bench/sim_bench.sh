@@ -121,7 +121,7 @@ run() {
 	local name=$1 c=$2 t out rps p50 p99 bad
 	shift 2
 	t=$((c < 2 ? 1 : 2))
-	out=$(wrk -t"$t" -c"$c" -d"${DURATION}s" --latency "$@")
+	out=$(wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 10s --latency "$@")
 	rps=$(echo "$out" | sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\)/\1/p')
 	p50=$(echo "$out" | awk '$1 == "50%" { print $2 }')
 	p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
