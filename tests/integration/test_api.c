@@ -705,7 +705,7 @@ test_status(void **state)
 	get(c, "/status/rooms/room-abc%zzdefg", &r);	/* bad escape */
 	assert_error(&r, 400);
 	resp_release(&r);
-	get(c, "/status/rooms/room-abc%00defg", &r);	/* NUL */
+	get(c, "/status/rooms/room-abcdef%00gh", &r);	/* NUL, not cut */
 	assert_error(&r, 400);
 	resp_release(&r);
 	get(c, "/status/rooms/room-abcdefg%", &r);	/* short escape */
