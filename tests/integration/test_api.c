@@ -1101,7 +1101,10 @@ bg_apply(void *arg)
 	return NULL;
 }
 
-/* ro_api_stop() lets an apply in flight finish and answers it. */
+/*
+ * ro_api_stop() waits for the core's answer to an apply in flight, even
+ * one slower than its 5 s bound for sending answers, and sends it.
+ */
 static void
 test_stop_waits_for_apply(void **state)
 {
@@ -1110,7 +1113,7 @@ test_stop_waits_for_apply(void **state)
 	pthread_t	 t;
 	int		 i;
 
-	c->fake.delay_ms = 400;
+	c->fake.delay_ms = 5600;
 	assert_int_equal(pthread_create(&t, NULL, bg_apply, &b), 0);
 	for (i = 0; i < 500 && fake_get(&c->fake, &c->fake.n_apply) == 0; i++)
 		sleep_ms(10);
