@@ -9,6 +9,7 @@
  * lowering fs.inotify.max_user_watches for a moment when writable, else
  * that case is skipped with a message.
  */
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
@@ -33,6 +34,8 @@
 
 #define QUEUED_SYSCTL	"/proc/sys/fs/inotify/max_queued_events"
 #define WATCHES_SYSCTL	"/proc/sys/fs/inotify/max_user_watches"
+#define QUEUED_LOCK	"/tmp/roomops-test-max_queued_events.lock"
+#define WATCHES_LOCK	"/tmp/roomops-test-max_user_watches.lock"
 
 struct fx {
 	char		*dir;
@@ -642,6 +645,68 @@ sysctl_write(const char *path, long v)
 	return ok;
 }
 
+/*
+ * Lowering a machine-wide sysctl for a moment. Concurrent runs of this
+ * test (release and sanitizer builds, several build dirs) would read
+ * each other's lowered value as "old" and never restore it: a lock file
+ * per sysctl, machine-wide (in /tmp, whatever TMPDIR says), serialises
+ * them, and holds the value to restore while it is lowered, so that the
+ * next run repairs a run that died inside the window.
+ */
+struct tweak {
+	const char	*path;
+	int		 lockfd;
+	long		 old;
+};
+
+static bool
+tweak_begin(struct tweak *t, const char *path, const char *lock, long value)
+{
+	char		 saved[32];
+	long		 v;
+	long long	 deadline = now_ms() + WAIT_MS;
+	ssize_t		 n;
+
+	t->path = path;
+	if (access(path, W_OK) == -1)
+		return false;		/* read-only /proc/sys, not root */
+	t->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(t->lockfd != -1);
+	while (flock(t->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		assert_true(errno == EWOULDBLOCK && now_ms() < deadline);
+		usleep(10 * 1000);
+	}
+	n = pread(t->lockfd, saved, sizeof(saved) - 1, 0);
+	if (n > 0) {
+		saved[n] = '\0';
+		if (sscanf(saved, "%ld", &v) == 1) {
+			fprintf(stderr, "%s: restoring %ld left by a run that "
+			    "died\n", path, v);
+			assert_true(sysctl_write(path, v));
+		}
+	}
+	if (!sysctl_read(path, &t->old) || !sysctl_write(path, t->old)) {
+		close(t->lockfd);
+		return false;		/* not writable after all */
+	}
+	n = snprintf(saved, sizeof(saved), "%ld\n", t->old);
+	assert_true(ftruncate(t->lockfd, 0) == 0);
+	assert_true(pwrite(t->lockfd, saved, (size_t)n, 0) == n);
+	assert_true(sysctl_write(path, value));
+	return true;
+}
+
+static void
+tweak_end(struct tweak *t)
+{
+	bool	ok = sysctl_write(t->path, t->old);
+
+	if (ok && ftruncate(t->lockfd, 0) != 0)
+		ok = false;
+	close(t->lockfd);		/* unlocks */
+	assert_true(ok);
+}
+
 /* After a rescan the watcher keeps working, new folders included. */
 static void
 check_alive_after_rescan(struct fx *f, const char *sub)
@@ -663,26 +728,24 @@ test_overflow_forced(void **state)
 	struct fx	*f = *state;
 	struct got	 g = { 0 };
 	struct ro_err	 err = RO_ERR_INIT;
+	struct tweak	 t;
 	char		 name[32], *outside, *src, *dst;
-	long		 old;
 	int		 i, error;
 
-	if (!sysctl_read(QUEUED_SYSCTL, &old) || !sysctl_write(QUEUED_SYSCTL,
-	    old)) {
+	/* the queue size is taken when the instance is made: restore now */
+	ro_watch_free(f->w);
+	f->w = NULL;
+	if (!tweak_begin(&t, QUEUED_SYSCTL, QUEUED_LOCK, 8)) {
 		fprintf(stderr, "overflow: %s not writable here: the "
 		    "simulated overflow test covers it\n", QUEUED_SYSCTL);
 		skip();
 	}
-	/* the queue size is taken when the instance is made: restore now */
-	ro_watch_free(f->w);
-	f->w = NULL;
-	assert_true(sysctl_write(QUEUED_SYSCTL, 8));
 	error = ro_watch_new(&f->w, f->dir, DEBOUNCE_MS, &err);
-	assert_true(sysctl_write(QUEUED_SYSCTL, old));
+	tweak_end(&t);
 	if (error != RO_OK)
 		fail_msg("ro_watch_new: %s", err.msg);
 	fprintf(stderr, "overflow: FORCED with fs.inotify.max_queued_events=8 "
-	    "(restored to %ld)\n", old);
+	    "(restored to %ld)\n", t.old);
 
 	/* events nobody reads: far more than 8; a folder among them */
 	for (i = 0; i < 40; i++) {
@@ -778,27 +841,26 @@ test_watch_limit(void **state)
 {
 	struct ro_watch	*w = NULL;
 	struct ro_err	 err = RO_ERR_INIT;
-	char		*dir;
-	long		 old;
+	struct tweak	 t;
+	char		*dir = tu_tmpdir();
 	int		 error;
 
 	(void)state;
-	if (!sysctl_read(WATCHES_SYSCTL, &old) || !sysctl_write(WATCHES_SYSCTL,
-	    old)) {
-		fprintf(stderr, "watch limit: %s not writable here: case "
-		    "skipped\n", WATCHES_SYSCTL);
-		skip();
-	}
-	dir = tu_tmpdir();
 	tu_write(dir, "a/x.yaml", "x");
 	tu_write(dir, "b/x.yaml", "x");
 	tu_write(dir, "c/x.yaml", "x");
 	/* for as short a time as possible: this limit is per user */
-	assert_true(sysctl_write(WATCHES_SYSCTL, 1));
+	if (!tweak_begin(&t, WATCHES_SYSCTL, WATCHES_LOCK, 1)) {
+		fprintf(stderr, "watch limit: %s not writable here: case "
+		    "skipped\n", WATCHES_SYSCTL);
+		tu_rmrf(dir);
+		free(dir);
+		skip();
+	}
 	error = ro_watch_new(&w, dir, DEBOUNCE_MS, &err);
-	assert_true(sysctl_write(WATCHES_SYSCTL, old));
+	tweak_end(&t);
 	fprintf(stderr, "watch limit: fs.inotify.max_user_watches=1 for a "
-	    "moment (restored to %ld): %s\n", old, err.msg);
+	    "moment (restored to %ld): %s\n", t.old, err.msg);
 	if (error == RO_OK) {
 		ro_watch_free(w);
 		tu_rmrf(dir);
