@@ -1219,7 +1219,9 @@ do_metrics(struct req *r)
 	ro_buf_init(&out, API_METRICS_MAX);
 	if ((error = api->ops.metrics(api->ops.arg, &out)) < 0) {
 		ro_buf_release(&out);
-		return reply_error(r, status_of(error), "cannot render the "
+		return reply_error(r, error == RO_ENOMEM ?
+		    MHD_HTTP_SERVICE_UNAVAILABLE :
+		    MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render the "
 		    "metrics: %s", ro_status_str(error));
 	}
 	if ((text = ro_buf_detach(&out, &len)) == NULL)
