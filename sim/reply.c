@@ -48,6 +48,28 @@ set_body(struct sim_resp *rs, int status, const char *s)
 		rs->status = 500;
 }
 
+/*
+ * Messages quote ids from the request, which may be any bytes, or cut a
+ * character in two: keep the body valid UTF-8 by turning every byte that
+ * does not start a well-formed character into '?'.
+ */
+static void
+utf8_scrub(char *s, size_t len)
+{
+	size_t	i = 0, n;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+
+		n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (c < 0x80 || (n <= len - i && validate_text(s + i, n, 4))) {
+			i += n;
+			continue;
+		}
+		s[i++] = '?';
+	}
+}
+
 int
 reply_error(struct sim_resp *rs, int status, const char *code,
     const char *fmt, ...)
@@ -60,6 +82,8 @@ reply_error(struct sim_resp *rs, int status, const char *code,
 	va_start(ap, fmt);
 	(void)ro_buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (msg.ptr != NULL)
+		utf8_scrub(msg.ptr, msg.len);
 	(void)ro_buf_addstr(&body, "{\"error\":");
 	(void)ro_buf_add_json_str(&body, code);
 	(void)ro_buf_addstr(&body, ",\"message\":");
