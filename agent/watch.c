@@ -787,6 +787,7 @@ do_rescan(struct ro_watch *w, struct ro_err *err)
 
 	w->limit_logged = false;
 	dir_unmark_all(w);
+	w->rootwd = -1;			/* set again when the root is there */
 	memcpy(w->abs, w->root, w->rootlen + 1);
 	error = walk(w, w->rootlen, WK_TREE, 0, false, &e);
 	if (error == RO_ENOMEM)

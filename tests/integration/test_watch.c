@@ -614,6 +614,40 @@ test_configmap_swap(void **state)
 	free(dir);
 }
 
+/* The root vanished while events were lost: found by the rescan. */
+static void
+test_root_gone_during_overflow(void **state)
+{
+	struct fx		*f = *state;
+	struct got		 g = { 0 };
+	struct inotify_event	 ev = { -1, IN_Q_OVERFLOW, 0, 0 };
+	struct ro_err		 err = RO_ERR_INIT;
+	char			*away;
+	unsigned		 flags;
+	long long		 now = now_ms();
+
+	if (asprintf(&away, "%s.away", f->dir) < 0)
+		fail();
+	assert_int_equal(rename(f->dir, away), 0);
+	/* the queue is not read: as if IN_MOVE_SELF had been dropped */
+	assert_int_equal(ro_watch_feed(f->w, &ev, sizeof(ev), now, NULL),
+	    RO_OK);
+	now += DEBOUNCE_MS;
+	assert_int_equal(ro_watch_take(f->w, now, &g.paths, &flags, &err),
+	    RO_OK);
+	assert_int_equal(flags, RO_WATCH_RESCAN);
+	assert_int_equal(ro_watch_ndirs(f->w), 0);
+	assert_int_equal(ro_watch_timeout_ms(f->w, now),
+	    RO_WATCH_ROOT_RETRY_MS);
+	assert_int_equal(rename(away, f->dir), 0);
+	collect(f->w, &g);
+	dump("root back after overflow", &g);
+	assert_true(g.flags & RO_WATCH_RESCAN);
+	assert_int_equal(ro_watch_ndirs(f->w), 2);
+	got_release(&g);
+	free(away);
+}
+
 /* Overflow and limits. */
 
 static bool
@@ -1013,6 +1047,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_folder_moved_in_and_out,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_root_moved_away_and_back,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_gone_during_overflow,
 		    setup, teardown),
 		cmocka_unit_test(test_configmap_swap),
 		cmocka_unit_test_setup_teardown(test_overflow_forced, setup,
