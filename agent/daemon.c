@@ -141,8 +141,8 @@ observe(void *arg, const struct ro_job *job,
 		atomic_fetch_add(&d->n_failed, 1);
 	else if (res->partial)
 		atomic_fetch_add(&d->n_partial, 1);
-	else if (!res->converged)
-		atomic_fetch_add(&d->n_blocked, 1);
+	else if (!res->converged || res->blocked.n > 0)
+		atomic_fetch_add(&d->n_blocked, 1);	/* as roomops apply */
 	if (ok && res->converged && job->detected_ms > 0)
 		ro_metrics_observe(&d->metrics, RO_M_DETECT_LATENCY,
 		    (ro_now_ms() - job->detected_ms) / 1000.0);

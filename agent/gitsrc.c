@@ -63,6 +63,7 @@ struct ro_gitsrc {
 	bool			 idx_built;
 	char			 shard_str[RO_SHARD_STR_MAX];
 	long long		 detected_ms;
+	bool			 rejected;	/* in this pass (--once: exit 2) */
 };
 
 static void
@@ -273,7 +274,7 @@ batch_record(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 	o.sink = batch_sink;
 	o.sink_arg = b;
 	if (strcmp(outcome, "rejected") == 0)
-		b->failed = true;
+		b->failed = g->rejected = true;
 	return ro_reconcile_audit_only(&o, room, outcome, errors, err);
 }
 
@@ -386,17 +387,27 @@ static void
 load_cursor(struct ro_gitsrc *g)
 {
 	struct ro_buf	b = RO_BUF_INIT;
+	struct ro_err	err = RO_ERR_INIT;
 	char		path[PATH_MAX];
+	int		error;
 
-	ro_buf_init(&b, 256);
+	/* no ro_buf_init with a small max: ro_file_read grows the buffer
+	 * by whole read chunks and would fail; its own limit applies */
 	snprintf(path, sizeof(path), "%s/%s", g->o.state_dir, GITSRC_CURSOR);
-	if (ro_file_read(path, 128, &b, NULL) == RO_OK && b.len >= GIT_OID_HEXSZ &&
+	if ((error = ro_file_read(path, 128, &b, &err)) == RO_OK &&
+	    b.len >= GIT_OID_HEXSZ &&
 	    git_oid_fromstrn(&g->cursor, b.ptr, GIT_OID_HEXSZ) == 0)
 		g->have_cursor = true;
+	else if (error != RO_ENOTFOUND)
+		log_warnx("%s: %s; reconciling the branch head in full", path,
+		    error < 0 ? err.msg : "not a commit id");
 	ro_buf_release(&b);
 }
 
 /* --- one spec file at one commit ----------------------------------- */
+
+static int	ensure_index(struct ro_gitsrc *, const git_oid *,
+		    struct ro_err *);
 
 struct pass {
 	struct ro_gitsrc	*g;
@@ -447,12 +458,15 @@ handle_deleted(struct pass *p, const char *path, struct ro_err *err)
 	struct ro_strv		 why = RO_STRV_INIT;
 	int			 error = RO_OK;
 
+	if ((error = ensure_index(g, p->prev, err)) < 0)
+		return error;
 	if ((si = idx_find_path(g, path)) == NULL) {
 		log_info("%s: deleted; its room is not known here", path);
 		return RO_OK;
 	}
-	if (!ro_shard_owns(&g->o.shard, si->room_id))
-		goto forget;
+	if (!ro_shard_owns(&g->o.shard, si->room_id) ||
+	    ro_strv_contains(&p->b->done_rooms, si->room_id))
+		goto forget;	/* another shard's, or done before a crash */
 	if (!g->o.prune && !si->prune) {
 		log_info("room %s: spec %s deleted; pruning is off, the room "
 		    "is left as it is", si->room_id, path);
@@ -473,6 +487,30 @@ forget:
 	ro_strv_release(&why);
 	idx_remove(g, path);
 	return error;
+}
+
+/*
+ * Did path declare room at commit? A spec modified without changing its
+ * room cannot make a new duplicate, so the index is not needed for it.
+ */
+static bool
+same_room_at(struct ro_gitsrc *g, const git_oid *commit, const char *path,
+    const char *room)
+{
+	struct ro_buf	 blob = RO_BUF_INIT;
+	struct ro_diag	 diag = RO_DIAG_INIT;
+	struct ro_spec	*spec = NULL;
+	bool		 same;
+
+	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
+	same = ro_history_read(ro_gitrepo_git(g->repo), commit, path,
+	    RO_SPEC_FILE_MAX, &blob, NULL) == RO_OK &&
+	    ro_spec_parse_yaml(&spec, path, ro_buf_cstr(&blob), blob.len,
+	    &diag, NULL) == RO_OK && strcmp(spec->room_id, room) == 0;
+	ro_spec_free(spec);
+	ro_diag_release(&diag);
+	ro_buf_release(&blob);
+	return same;
 }
 
 static int
@@ -512,6 +550,18 @@ handle_spec(struct pass *p, const char *path, struct ro_err *err)
 		    &diag, err);
 		if (error == RO_ENOMEM)
 			goto done;
+	}
+	/* the duplicate check and the room of a rejected spec need the
+	 * index: after a restart it is built once, at the previous commit */
+	if (!g->idx_built && p->prev != NULL && (spec == NULL ||
+	    !same_room_at(g, p->prev, path, spec->room_id))) {
+		struct ro_err	ie = RO_ERR_INIT;
+		int		rc;
+
+		if ((rc = ensure_index(g, p->prev, &ie)) < 0) {
+			error = ro_err_set(err, rc, "%s", ie.msg);
+			goto done;
+		}
 	}
 	if (error == RO_OK && (other = idx_find_room(g, spec->room_id,
 	    path)) != NULL) {
@@ -598,6 +648,8 @@ build_index(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
 		goto done;
 	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
 	for (i = 0; i < specs.n; i++) {
+		if (idx_find_path(g, specs.v[i]) != NULL)
+			continue;	/* newer: put by the commit in hand */
 		ro_buf_reset(&blob);
 		spec = NULL;
 		if (ro_history_read(repo, commit, specs.v[i], RO_SPEC_FILE_MAX,
@@ -614,6 +666,19 @@ done:
 	ro_strv_release(&specs);
 	ro_buf_release(&blob);
 	return error;
+}
+
+/*
+ * The index as of commit (the last one processed), built once after a
+ * start: deleted specs, seed files, duplicate rooms and the room of a
+ * spec that no longer parses are looked up in it.
+ */
+static int
+ensure_index(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
+{
+	if (g->idx_built || commit == NULL)
+		return RO_OK;
+	return build_index(g, commit, err);
 }
 
 /*
@@ -650,9 +715,8 @@ process(struct ro_gitsrc *g, const git_oid *commit, const git_oid *prev,
 				goto oom;
 			continue;
 		}
-		if (!g->idx_built && !full &&
-		    (error = build_index(g, prev != NULL ? prev : commit,
-		    err)) < 0)
+		if (!full && (error = ensure_index(g, prev != NULL ? prev :
+		    commit, err)) < 0)
 			goto done;
 		if ((error = seed_users(g, paths->v[i], &todo)) < 0)
 			goto oom;
@@ -773,6 +837,11 @@ supersede(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
 		    &blob, NULL) == RO_OK)
 			(void)ro_spec_parse_yaml(&spec, paths.v[i],
 			    ro_buf_cstr(&blob), blob.len, &diag, NULL);
+		if (spec == NULL && g->have_cursor &&
+		    (error = ensure_index(g, &g->cursor, err)) < 0) {
+			ro_diag_release(&diag);
+			break;
+		}
 		si = idx_find_path(g, paths.v[i]);
 		room = spec != NULL ? spec->room_id : si != NULL ? si->room_id :
 		    NULL;
@@ -930,17 +999,23 @@ run(void *arg)
 		if (stopping(g))
 			break;
 		ro_err_clear(&err);
-		if (g->repo == NULL && (error = ro_gitrepo_open(&g->repo,
-		    &g->o.repo, &err)) < 0) {
-			log_warnx("git: %s", err.msg);
-			set_error(g, err.msg);
-			if (g->o.idle != NULL)
-				g->o.idle(g->o.idle_arg, true);
-			first = false;
-			continue;
-		}
-		if (first)
+		if (g->repo == NULL) {
+			if ((error = ro_gitrepo_open(&g->repo, &g->o.repo,
+			    &err)) < 0) {
+				log_warnx("git: %s", err.msg);
+				set_error(g, err.msg);
+				if (g->o.idle != NULL)
+					g->o.idle(g->o.idle_arg, true);
+				first = false;
+				continue;
+			}
+			/* after the open that worked, not only the first */
+			log_info("git: %s %s (branch %s)", ro_gitrepo_cloned(
+			    g->repo) ? "cloned into" : "reusing the clone at",
+			    g->o.repo.dir, ro_gitrepo_branch(g->repo));
 			load_cursor(g);
+		}
+		g->rejected = false;
 		error = pass(g, (what & RO_GITSRC_RESYNC) != 0, &err);
 		if (error < 0) {
 			log_warnx("git: %s", err.msg);
@@ -949,7 +1024,7 @@ run(void *arg)
 			set_error(g, "");
 		first = false;
 		if (g->o.idle != NULL && !stopping(g))
-			g->o.idle(g->o.idle_arg, error < 0);
+			g->o.idle(g->o.idle_arg, error < 0 || g->rejected);
 	}
 	return NULL;
 }
