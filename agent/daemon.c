@@ -121,6 +121,15 @@ dir_idle(void *arg, bool failed)
 }
 
 static void
+started(void *arg, const struct ro_job *job)
+{
+	struct daemon	*d = arg;
+
+	(void)job;
+	ro_metrics_reconcile_begin(&d->metrics);
+}
+
+static void
 observe(void *arg, const struct ro_job *job,
     const struct ro_reconcile_result *res, int error, const struct ro_err *err)
 {
@@ -351,8 +360,6 @@ fill_gauges(struct daemon *d)
 	    (int64_t)ro_workq_depth(d->q));
 	ro_metrics_set_gauge(&d->metrics, RO_M_QUEUE_DEPTH,
 	    (int64_t)ro_workq_depth(d->q));
-	ro_metrics_set_gauge(&d->metrics, RO_M_ACTIVE_RECONCILIATIONS,
-	    (int64_t)ro_workq_active(d->q));
 	ro_metrics_set_gauge(&d->metrics, RO_M_ROOMS_CONVERGED,
 	    (int64_t)c.converged);
 	ro_metrics_set_gauge(&d->metrics, RO_M_ROOMS_PENDING,
@@ -643,6 +650,7 @@ setup(struct daemon *d, struct ro_err *err)
 	qo.reconcile = ro;
 	qo.concurrency = cfg->concurrency;
 	qo.rooms = d->rooms;
+	qo.start = started;
 	qo.observe = observe;
 	qo.observe_arg = d;
 	if ((error = ro_workq_start(&d->q, &qo, err)) < 0)
@@ -664,6 +672,7 @@ setup(struct daemon *d, struct ro_err *err)
 	ao.listen = cfg->listen;
 	ao.api_token = d->api_token;
 	ao.webhook_secret = d->webhook_secret;
+	ao.metrics = &d->metrics;
 	if ((error = ro_api_start(&d->api, &ao, &ops, err)) < 0)
 		return error;
 	log_info("API on http://%s:%u (metrics at /metrics)",

@@ -126,8 +126,11 @@ run_job(struct ro_workq *q, struct ro_client *c, struct ro_job *j,
 		o.sink = j->sink;
 		o.sink_arg = j->sink_arg;
 	}
-	if (!j->dry_run)
+	if (!j->dry_run) {
 		ro_rooms_begin(q->opts.rooms, j->room_id);
+		if (q->opts.start != NULL)
+			q->opts.start(q->opts.observe_arg, j);
+	}
 	error = ro_reconcile_room(c, j->spec, &o, &res, &err);
 	if (!j->dry_run)
 		ro_rooms_end(q->opts.rooms, j->room_id, j->rev, &res, error);

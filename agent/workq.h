@@ -58,7 +58,9 @@ struct ro_workq_opts {
 	struct ro_reconcile_opts  reconcile;	/* template: guard, audit... */
 	unsigned		  concurrency;
 	struct ro_rooms		 *rooms;	/* status table, updated */
-	/* Called for every finished job before job->done (metrics). */
+	/* Called when a job's reconcile starts (not for dry runs or
+	 * suspended rooms), and for every finished job before job->done. */
+	void			(*start)(void *arg, const struct ro_job *job);
 	ro_job_done		 *observe;
 	void			 *observe_arg;
 };
