@@ -529,6 +529,46 @@ test_clone_life(void **state)
 	fx_free(&f);
 }
 
+/* An origin with no commit yet: open works, the first push is seen. */
+static void
+test_empty_origin(void **state)
+{
+	struct gs_repo			 r;
+	struct ro_gitrepo_opts		 o = RO_GITREPO_OPTS_INIT;
+	struct ro_gitrepo		*g = NULL;
+	struct ro_gitrepo_remote	 rh;
+	struct ro_gitrepo_fetch_result	 fr;
+	struct ro_err			 err = RO_ERR_INIT;
+	git_oid				 head;
+	char				*dir;
+
+	(void)state;
+	gs_repo_init(&r, "main");
+	dir = tu_path(r.root, "state/repo.git");
+	o.url = r.origin;
+	o.dir = dir;
+	if (ro_gitrepo_open(&g, &o, &err) != RO_OK)
+		fail_msg("open: %s", err.msg);
+	assert_int_equal(ro_gitrepo_head(g, &head, &err), RO_ENOTFOUND);
+	assert_int_equal(ro_gitrepo_remote_head(g, &rh, &err), RO_OK);
+	assert_false(rh.head_present);
+	assert_false(rh.moved);
+	gs_commit_file(&r, "specs/a.yaml", "a\n", "first");
+	gs_push(&r, false);
+	assert_int_equal(ro_gitrepo_remote_head(g, &rh, &err), RO_OK);
+	assert_true(rh.head_present);
+	assert_false(rh.local_present);
+	assert_true(rh.moved);
+	assert_int_equal(ro_gitrepo_fetch(g, RO_GITREPO_FETCH_BRANCH, &fr,
+	    &err), RO_OK);
+	assert_false(fr.head_before_present);
+	assert_true(fr.head_present);
+	assert_true(fr.head_moved);
+	ro_gitrepo_free(g);
+	free(dir);
+	gs_repo_free(&r);
+}
+
 int
 main(void)
 {
@@ -540,6 +580,7 @@ main(void)
 		cmocka_unit_test(test_read_blobs),
 		cmocka_unit_test(test_list_specs_and_confirms),
 		cmocka_unit_test(test_clone_life),
+		cmocka_unit_test(test_empty_origin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
