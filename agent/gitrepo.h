@@ -87,8 +87,9 @@ struct ro_gitrepo_remote {
 	git_oid	head;
 	bool	local_present;	/* refs/remotes/origin/<branch> exists */
 	git_oid	local;
-	bool	moved;		/* head_present and head != local, or the
-				 * branch vanished on the remote */
+	bool	moved;		/* head_present and head != local (a branch
+				 * deleted on the remote is not a move: the
+				 * last fetched head stays) */
 	bool	notes_present;	/* the remote has refs/notes/roomops */
 	git_oid	notes;
 	bool	notes_moved;	/* differs from refs/notes/origin/roomops */
