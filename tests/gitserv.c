@@ -1,4 +1,5 @@
 /* gitserv.c: local Git servers (git daemon, https, sshd) for the tests. */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -27,8 +28,66 @@
 #define OUT_MAX		65536	/* bytes captured by gs_sh_out */
 #define START_TRIES	3	/* ports tried per server */
 
+#define LIVE_MAX	32	/* servers and repos alive at once */
+
 static char	*log_path;	/* root/gs.log of the last gs_repo_init */
 static char	*home_dir;	/* HOME for git commands: the repo root */
+
+/*
+ * What a failed test (cmocka jumps out of it) leaves behind: servers
+ * still running and repo roots not removed. gs_teardown() and an atexit
+ * handler clean them up; servers also get SIGTERM when the test process
+ * dies (PR_SET_PDEATHSIG).
+ */
+static pid_t	 live_pids[LIVE_MAX];
+static char	*live_roots[LIVE_MAX];
+static int	 live_registered;
+
+static void
+live_add_pid(pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < LIVE_MAX; i++)
+		if (live_pids[i] == 0) {
+			live_pids[i] = pid;
+			return;
+		}
+}
+
+static void
+live_del_pid(pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < LIVE_MAX; i++)
+		if (live_pids[i] == pid)
+			live_pids[i] = 0;
+}
+
+static void
+live_add_root(const char *root)
+{
+	size_t	i;
+
+	for (i = 0; i < LIVE_MAX; i++)
+		if (live_roots[i] == NULL) {
+			live_roots[i] = strdup(root);
+			return;
+		}
+}
+
+static void
+live_del_root(const char *root)
+{
+	size_t	i;
+
+	for (i = 0; i < LIVE_MAX; i++)
+		if (live_roots[i] != NULL && strcmp(live_roots[i], root) == 0) {
+			free(live_roots[i]);
+			live_roots[i] = NULL;
+		}
+}
 
 static uint64_t
 mono_ms(void)
@@ -182,7 +241,12 @@ void
 gs_repo_init(struct gs_repo *r, const char *branch)
 {
 	memset(r, 0, sizeof(*r));
+	if (!live_registered) {
+		atexit(gs_stop_all);
+		live_registered = 1;
+	}
 	r->root = tu_tmpdir();
+	live_add_root(r->root);
 	r->branch = strdup(branch);
 	r->origin = tu_path(r->root, "srv/origin.git");
 	r->work = tu_path(r->root, "work");
@@ -203,8 +267,10 @@ gs_repo_init(struct gs_repo *r, const char *branch)
 void
 gs_repo_free(struct gs_repo *r)
 {
-	if (r->root != NULL)
+	if (r->root != NULL) {
 		tu_rmrf(r->root);
+		live_del_root(r->root);
+	}
 	free(r->root);
 	free(r->origin);
 	free(r->work);
@@ -388,6 +454,7 @@ spawn(char *const argv[], const char *dir)
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		child_env();
 		if (fd != -1) {
 			dup2(fd, 1);
@@ -397,6 +464,7 @@ spawn(char *const argv[], const char *dir)
 		_exit(127);
 	}
 	setpgid(pid, pid);
+	live_add_pid(pid);
 	if (fd != -1)
 		close(fd);
 	return pid;
@@ -416,20 +484,50 @@ started(struct gs_server *s)
 	gs_sh("tail -n 20 '%s/server.log' >&2", s->dir);
 	kill(-s->pid, SIGKILL);
 	wait_bounded(s->pid, 3000);
+	live_del_pid(s->pid);
 	s->pid = 0;
 	return -1;
+}
+
+static void
+stop_pid(pid_t pid)
+{
+	kill(-pid, SIGTERM);
+	(void)wait_bounded(pid, 3000);	/* kills the group when it overstays */
+	kill(-pid, SIGKILL);		/* stray children */
+	live_del_pid(pid);
+}
+
+void
+gs_stop_all(void)
+{
+	size_t	i;
+
+	for (i = 0; i < LIVE_MAX; i++)
+		if (live_pids[i] > 0)
+			stop_pid(live_pids[i]);
+	for (i = 0; i < LIVE_MAX; i++) {
+		if (live_roots[i] != NULL) {
+			tu_rmrf(live_roots[i]);
+			free(live_roots[i]);
+			live_roots[i] = NULL;
+		}
+	}
+}
+
+int
+gs_teardown(void **state)
+{
+	(void)state;
+	gs_stop_all();
+	return 0;
 }
 
 void
 gs_server_stop(struct gs_server *s)
 {
-	if (s->pid > 0) {
-		kill(-s->pid, SIGTERM);
-		if (wait_bounded(s->pid, 3000) == -1)
-			kill(-s->pid, SIGKILL);
-		else
-			kill(-s->pid, SIGKILL);	/* stray children */
-	}
+	if (s->pid > 0)
+		stop_pid(s->pid);
 	free(s->dir);
 	free(s->url);
 	free(s->ca_file);

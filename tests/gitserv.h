@@ -90,6 +90,13 @@ int	gs_http_start(struct gs_server *s, struct gs_repo *r, const char *user,
 int	gs_sshd_start(struct gs_server *s, struct gs_repo *r);
 /* Stop (SIGTERM, then SIGKILL after 3 s) and free. Safe to call twice. */
 void	gs_server_stop(struct gs_server *s);
+/*
+ * Stop every server still running and remove every repo root not freed
+ * (what a failed test leaves). Also run at exit. As a cmocka teardown:
+ * cmocka_unit_test_teardown(test, gs_teardown).
+ */
+void	gs_stop_all(void);
+int	gs_teardown(void **state);
 const char *gs_missing(const struct gs_server *s);
 
 /* A free TCP port on 127.0.0.1 (bound and released). */

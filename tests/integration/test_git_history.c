@@ -569,18 +569,21 @@ test_empty_origin(void **state)
 	gs_repo_free(&r);
 }
 
+/* Every test cleans up after itself, even when it fails. */
+#define T(f)	cmocka_unit_test_teardown(f, gs_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_thirty_commits_in_order),
-		cmocka_unit_test(test_merge_is_one_first_parent_commit),
-		cmocka_unit_test(test_force_push_is_a_rewrite),
-		cmocka_unit_test(test_changes_under_folder),
-		cmocka_unit_test(test_read_blobs),
-		cmocka_unit_test(test_list_specs_and_confirms),
-		cmocka_unit_test(test_clone_life),
-		cmocka_unit_test(test_empty_origin),
+		T(test_thirty_commits_in_order),
+		T(test_merge_is_one_first_parent_commit),
+		T(test_force_push_is_a_rewrite),
+		T(test_changes_under_folder),
+		T(test_read_blobs),
+		T(test_list_specs_and_confirms),
+		T(test_clone_life),
+		T(test_empty_origin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

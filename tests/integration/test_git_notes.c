@@ -417,14 +417,17 @@ test_two_writers_concurrently(void **state)
 	gs_repo_free(&r);
 }
 
+/* Every test cleans up after itself, even when it fails. */
+#define T(f)	cmocka_unit_test_teardown(f, gs_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_append_read_list),
-		cmocka_unit_test(test_merge_with_git_cli_notes),
-		cmocka_unit_test(test_two_writers_in_turn),
-		cmocka_unit_test(test_two_writers_concurrently),
+		T(test_append_read_list),
+		T(test_merge_with_git_cli_notes),
+		T(test_two_writers_in_turn),
+		T(test_two_writers_concurrently),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -554,20 +554,23 @@ test_stalled_servers_time_out(void **state)
 	gs_repo_free(&r);
 }
 
+/* Every test cleans up after itself, even when it fails. */
+#define T(f)	cmocka_unit_test_teardown(f, gs_teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_file_url),
-		cmocka_unit_test(test_plain_path),
-		cmocka_unit_test(test_git_daemon),
-		cmocka_unit_test(test_https_basic_auth),
-		cmocka_unit_test(test_https_token_env),
-		cmocka_unit_test(test_https_refusals),
-		cmocka_unit_test(test_ssh),
-		cmocka_unit_test(test_ssh_host_keys),
-		cmocka_unit_test(test_unreachable_then_recovers),
-		cmocka_unit_test(test_stalled_servers_time_out),
+		T(test_file_url),
+		T(test_plain_path),
+		T(test_git_daemon),
+		T(test_https_basic_auth),
+		T(test_https_token_env),
+		T(test_https_refusals),
+		T(test_ssh),
+		T(test_ssh_host_keys),
+		T(test_unreachable_then_recovers),
+		T(test_stalled_servers_time_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
