@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "roomops/fingerprint.h"
 #include "roomops/log.h"
@@ -42,6 +43,10 @@ struct ro_dirsrc {
 	/* thread only */
 	struct entry		*e;
 	size_t			 n, cap;
+	struct entry		*gone;		/* deleted in this batch */
+	size_t			 ngone, gonecap;
+	struct ro_strv		 dups;		/* rejected: room declared by
+						   another file */
 };
 
 static void
@@ -73,17 +78,6 @@ find_room(struct ro_dirsrc *d, const char *room, const char *not_path)
 		    strcmp(d->e[i].path, not_path) != 0)
 			return &d->e[i];
 	return NULL;
-}
-
-static void
-forget(struct ro_dirsrc *d, const char *path)
-{
-	struct entry	*e;
-
-	if ((e = find_path(d, path)) == NULL)
-		return;
-	entry_release(e);
-	*e = d->e[--d->n];
 }
 
 /* The content that matters: what the plan compares. */
@@ -196,6 +190,7 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
 	char		 dg[RO_HEX_SHA256_LEN + 1], dir[PATH_MAX];
 	const char	*slash, *pr;
 	size_t		 i, cap;
+	bool		 moved = false;
 	int		 error;
 
 	if ((other = find_room(d, spec->room_id, rel)) != NULL) {
@@ -205,10 +200,19 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
 		reject(d, rel, &errs);
 		ro_strv_release(&errs);
 		ro_spec_free(spec);
+		/* looked at again if the other file goes away */
+		if (!ro_strv_contains(&d->dups, rel) &&
+		    ro_strv_push(&d->dups, rel) < 0)
+			return ro_err_set(err, RO_ENOMEM, "out of memory");
 		return RO_OK;
 	}
 	if ((error = digest(spec, dg)) < 0)
 		goto fail;
+	/* renamed or moved in this batch, content unchanged: follow it */
+	for (i = 0; !force && find_path(d, rel) == NULL && i < d->ngone; i++)
+		if (strcmp(d->gone[i].room_id, spec->room_id) == 0 &&
+		    strcmp(d->gone[i].digest, dg) == 0)
+			moved = true;
 	if ((e = find_path(d, rel)) == NULL) {
 		if (d->n == d->cap) {
 			cap = d->cap != 0 ? d->cap * 2 : 64;
@@ -251,7 +255,9 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
 			ro_strv_push(&e->seeds, ro_buf_cstr(&norm));
 	}
 	ro_buf_release(&norm);
-	if (!ro_shard_owns(&d->o.shard, spec->room_id)) {
+	if (moved && ro_shard_owns(&d->o.shard, spec->room_id))
+		ro_rooms_add(d->o.rooms, spec->room_id, spec->path);
+	if (moved || !ro_shard_owns(&d->o.shard, spec->room_id)) {
 		ro_spec_free(spec);
 		return RO_OK;
 	}
@@ -260,6 +266,20 @@ fail:
 	ro_buf_release(&norm);
 	ro_spec_free(spec);
 	return ro_err_set(err, error, "out of memory");
+}
+
+/* Remove s from sv (order is not kept). */
+static void
+strv_remove(struct ro_strv *sv, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0) {
+			free(sv->v[i]);
+			sv->v[i] = sv->v[--sv->n];
+			return;
+		}
 }
 
 static int
@@ -277,29 +297,26 @@ load_one(struct ro_dirsrc *d, const char *rel, bool force,
 	error = ro_spec_load_file(&spec, path, &diag, err);
 	if (error == RO_ENOTFOUND) {
 		ro_diag_release(&diag);
+		strv_remove(&d->dups, rel);
 		if ((e = find_path(d, rel)) == NULL)
 			return RO_OK;
-		if (d->o.prune || e->prune) {
-			log_info("room %s: %s deleted, pruning", e->room_id, rel);
-			if ((spec = calloc(1, sizeof(*spec))) == NULL ||
-			    (spec->room_id = strdup(e->room_id)) == NULL ||
-			    (spec->path = strdup(path)) == NULL ||
-			    ro_policies_default(&spec->policies) < 0) {
-				ro_spec_free(spec);
-				return ro_err_set(err, RO_ENOMEM, "out of memory");
-			}
-			spec->prune = true;
-			spec->version = 1;
-			if (ro_shard_owns(&d->o.shard, spec->room_id))
-				error = queue(d, spec, e->digest, detected_ms,
-				    err);
-			else
-				ro_spec_free(spec);
-		} else
-			log_info("room %s: %s deleted; pruning is off, the room "
-			    "is left as it is", e->room_id, rel);
-		forget(d, rel);
-		return error;
+		/* decided once the whole batch is loaded: a rename or a
+		 * move is not a deletion (settle_gone) */
+		if (d->ngone == d->gonecap) {
+			size_t		 cap = d->gonecap != 0 ?
+					    d->gonecap * 2 : 16;
+			struct entry	*v = reallocarray(d->gone, cap,
+					    sizeof(*v));
+
+			if (v == NULL)
+				return ro_err_set(err, RO_ENOMEM,
+				    "out of memory");
+			d->gone = v;
+			d->gonecap = cap;
+		}
+		d->gone[d->ngone++] = *e;
+		*e = d->e[--d->n];
+		return RO_OK;
 	}
 	if (error == RO_OK) {
 		slash = strrchr(rel, '/');
@@ -325,6 +342,67 @@ done:
 	return error;
 }
 
+/*
+ * The spec files deleted in the batch just loaded. A room that another
+ * file declares now was renamed or moved: nothing is removed. A file
+ * refused earlier because it declared the same room is loaded again (it
+ * may take over). Else the room is pruned when prune is on (flag or the
+ * deleted file's annotation), or left as it is.
+ */
+static int
+settle_gone(struct ro_dirsrc *d, long long detected_ms, struct ro_err *err)
+{
+	struct ro_strv	 retry = RO_STRV_INIT;
+	struct ro_spec	*spec;
+	struct entry	*e, *now;
+	char		 path[PATH_MAX];
+	size_t		 i;
+	int		 error = RO_OK, rc;
+
+	if (d->ngone == 0)
+		return RO_OK;
+	retry = d->dups;
+	memset(&d->dups, 0, sizeof(d->dups));
+	for (i = 0; i < retry.n && error == RO_OK; i++)
+		error = load_one(d, retry.v[i], false, detected_ms, err);
+	ro_strv_release(&retry);
+	for (i = 0; i < d->ngone; i++) {
+		e = &d->gone[i];
+		rc = RO_OK;
+		if ((now = find_room(d, e->room_id, "")) != NULL)
+			log_info("room %s: %s moved to %s", e->room_id,
+			    e->path, now->path);
+		else if (d->o.prune || e->prune) {
+			log_info("room %s: %s deleted, pruning", e->room_id,
+			    e->path);
+			snprintf(path, sizeof(path), "%s/%s", d->o.root,
+			    e->path);
+			if ((spec = calloc(1, sizeof(*spec))) == NULL ||
+			    (spec->room_id = strdup(e->room_id)) == NULL ||
+			    (spec->path = strdup(path)) == NULL ||
+			    ro_policies_default(&spec->policies) < 0) {
+				ro_spec_free(spec);
+				rc = ro_err_set(err, RO_ENOMEM, "out of memory");
+			} else {
+				spec->prune = true;
+				spec->version = 1;
+				if (ro_shard_owns(&d->o.shard, spec->room_id))
+					rc = queue(d, spec, e->digest,
+					    detected_ms, err);
+				else
+					ro_spec_free(spec);
+			}
+		} else
+			log_info("room %s: %s deleted; pruning is off, the room "
+			    "is left as it is", e->room_id, e->path);
+		if (error == RO_OK)
+			error = rc;
+		entry_release(e);
+	}
+	d->ngone = 0;
+	return error;
+}
+
 /* The root as the specset loader reports paths: strip "root/". */
 static const char *
 relative(const struct ro_dirsrc *d, const char *path)
@@ -344,7 +422,7 @@ scan(struct ro_dirsrc *d, bool force, long long detected_ms,
 	struct ro_strv		 gone = RO_STRV_INIT, errs = RO_STRV_INIT;
 	char			*root = d->root;
 	size_t			 i, j;
-	int			 error;
+	int			 error, rc;
 
 	if ((error = ro_specset_load(&set, &root, 1, true, true, err)) < 0)
 		return error;
@@ -361,8 +439,11 @@ scan(struct ro_dirsrc *d, bool force, long long detected_ms,
 	}
 	/* specs that are gone */
 	for (i = 0; i < d->n; i++) {
-		bool	found = ro_strv_contains(&set->bad_files, d->e[i].path);
+		bool	found = false;
 
+		for (j = 0; !found && j < set->bad_files.n; j++)
+			found = strcmp(relative(d, set->bad_files.v[j]),
+			    d->e[i].path) == 0;
 		for (j = 0; !found && j < set->n; j++)
 			found = strcmp(relative(d, set->specs[j]->path),
 			    d->e[i].path) == 0;
@@ -378,6 +459,9 @@ scan(struct ro_dirsrc *d, bool force, long long detected_ms,
 		error = take_spec(d, relative(d, spec->path), spec, force,
 		    detected_ms, err);
 	}
+	rc = settle_gone(d, detected_ms, err);
+	if (error == RO_OK)
+		error = rc;
 	for (i = 0; i < set->n; i++)
 		ro_spec_free(set->specs[i]);
 	set->n = 0;
@@ -400,8 +484,9 @@ apply_changes(struct ro_dirsrc *d, const struct ro_strv *paths,
     long long detected_ms, struct ro_err *err)
 {
 	struct ro_strv	todo = RO_STRV_INIT;
+	char		path[PATH_MAX];
 	size_t		i, j, len;
-	int		error = RO_OK;
+	int		error = RO_OK, rc, pass;
 
 	for (i = 0; i < paths->n; i++) {
 		const char *p = paths->v[i];
@@ -422,8 +507,20 @@ apply_changes(struct ro_dirsrc *d, const struct ro_strv *paths,
 				    !ro_strv_contains(&todo, d->e[j].path))
 					ro_strv_push(&todo, d->e[j].path);
 	}
-	for (i = 0; i < todo.n && error == RO_OK; i++)
-		error = load_one(d, todo.v[i], false, detected_ms, err);
+	/* files that are gone first: a file renamed within the batch must
+	 * not be refused as a second declaration of its own room */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < todo.n && error == RO_OK; i++) {
+			snprintf(path, sizeof(path), "%s/%s", d->o.root,
+			    todo.v[i]);
+			if ((access(path, F_OK) == 0) == (pass == 0))
+				continue;
+			error = load_one(d, todo.v[i], false, detected_ms,
+			    err);
+		}
+	rc = settle_gone(d, detected_ms, err);
+	if (error == RO_OK)
+		error = rc;
 	ro_strv_release(&todo);
 	return error;
 }
@@ -564,6 +661,10 @@ ro_dirsrc_free(struct ro_dirsrc *d)
 	for (i = 0; i < d->n; i++)
 		entry_release(&d->e[i]);
 	free(d->e);
+	for (i = 0; i < d->ngone; i++)
+		entry_release(&d->gone[i]);
+	free(d->gone);
+	ro_strv_release(&d->dups);
 	ro_strv_release(&d->changed);
 	free(d->root);
 	pthread_cond_destroy(&d->cv);
