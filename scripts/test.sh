@@ -17,6 +17,7 @@ echo "== ASan + UBSan build"
 sh "$top/scripts/build.sh" asan
 (cd "$top/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions="$top/tests/lsan.supp":print_suppressions=0 \
 	ctest --output-on-failure -j "$jobs")
 
 if command -v clang >/dev/null 2>&1; then
