@@ -43,6 +43,8 @@
 #include "roomops/log.h"
 #include "roomops/spec.h"
 #include "api.h"
+#include "applybody.h"
+#include "hook.h"
 #include "metrics.h"
 
 #include "../common/banned.h"
@@ -60,7 +62,6 @@
 #define API_AUDIT_MAX		10000
 #define API_CID_MAX		128	/* bytes of a correlationId */
 #define API_REV_MAX		128	/* bytes of a revision */
-#define API_REF_MAX		1024	/* bytes of a pushed ref */
 #define API_STOP_WARN_S		10	/* seconds between "still waiting" */
 #define API_STOP_DRAIN_S	5	/* seconds for answers to go out */
 #define API_SSE_BLOCK		(16u << 10)	/* bytes per MHD read */
@@ -103,7 +104,7 @@ struct ro_api {
 	unsigned		 port;
 	bool			 have_token, have_secret;
 	unsigned char		 token_sha[SHA256_DIGEST_LENGTH];
-	unsigned char		 secret_sha[SHA256_DIGEST_LENGTH];
+	struct ro_hook_key	 hook_key;	/* borrows secret */
 	char			*secret;
 	size_t			 secret_len;
 
@@ -190,13 +191,11 @@ static const struct route routes[] = {
 	    .body_max = RO_API_BODY_MAX, .fn = do_hook },
 };
 
-/* Indexes into RO_METRICS_HOOK_SOURCES. */
-enum hook_src { HOOK_GITHUB, HOOK_GITLAB, HOOK_GITEA, HOOK_GENERIC };
-
+/* Indexed by enum ro_hook_kind. */
 static const char *const hook_sources[RO_METRICS_HOOK_SOURCE_MAX] =
     RO_METRICS_HOOK_SOURCES;
-_Static_assert(RO_METRICS_HOOK_SOURCE_MAX == HOOK_GENERIC + 1,
-    "hook_src follows RO_METRICS_HOOK_SOURCES");
+_Static_assert(RO_METRICS_HOOK_SOURCE_MAX == RO_HOOK_GENERIC + 1,
+    "enum ro_hook_kind follows RO_METRICS_HOOK_SOURCES");
 
 /* Answer of last resort (the JSON could not be built). */
 static char oom_body[] = "{\"error\":\"out of memory\"}";
@@ -521,88 +520,23 @@ sha256(const void *p, size_t n, unsigned char out[SHA256_DIGEST_LENGTH])
 	SHA256(p, n, out);
 }
 
-/* Does digest match SHA-256(s)? Fixed length, constant time. */
-static bool
-secret_eq(const char *s, size_t n, const unsigned char want[32])
-{
-	unsigned char	got[SHA256_DIGEST_LENGTH];
-	bool		ok;
-
-	sha256(s, n, got);
-	ok = CRYPTO_memcmp(got, want, sizeof(got)) == 0;
-	OPENSSL_cleanse(got, sizeof(got));
-	return ok;
-}
-
 static bool
 bearer_eq(struct req *r, const unsigned char want[32])
 {
-	const char	*h = header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return false;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	return secret_eq(h, strlen(h), want);
+	return ro_hook_bearer_eq(header(r, MHD_HTTP_HEADER_AUTHORIZATION),
+	    want);
 }
 
-/* Exactly 64 hex digits into out. */
-static bool
-hex_digest(const char *s, unsigned char out[SHA256_DIGEST_LENGTH])
-{
-	size_t	i;
-	int	hi, lo;
-
-	if (s == NULL || strlen(s) != 2 * SHA256_DIGEST_LENGTH)
-		return false;
-	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-		if ((hi = hexval((unsigned char)s[2 * i])) < 0 ||
-		    (lo = hexval((unsigned char)s[2 * i + 1])) < 0)
-			return false;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return true;
-}
-
-/* Is hex the HMAC-SHA256 of the body with the webhook secret? */
-static bool
-hmac_eq(struct req *r, const char *hex)
-{
-	unsigned char	want[SHA256_DIGEST_LENGTH], got[EVP_MAX_MD_SIZE];
-	unsigned int	len = 0;
-	struct ro_api	*api = r->api;
-
-	if (!hex_digest(hex, want))
-		return false;
-	if (HMAC(EVP_sha256(), api->secret, (int)api->secret_len,
-	    (const unsigned char *)ro_buf_cstr(&r->body), r->body.len, got,
-	    &len) == NULL || len != SHA256_DIGEST_LENGTH)
-		return false;
-	return CRYPTO_memcmp(got, want, SHA256_DIGEST_LENGTH) == 0;
-}
-
+/* The checks themselves are in hook.c. */
 static bool
 hook_authentic(struct req *r)
 {
-	const char	*h;
+	enum ro_hook_kind	kind = (enum ro_hook_kind)r->hook;
 
-	switch (r->hook) {
-	case HOOK_GITHUB:
-		h = header(r, "X-Hub-Signature-256");
-		return h != NULL && strncmp(h, "sha256=", 7) == 0 &&
-		    hmac_eq(r, h + 7);
-	case HOOK_GITLAB:
-		h = header(r, "X-Gitlab-Token");
-		return h != NULL &&
-		    secret_eq(h, strlen(h), r->api->secret_sha);
-	case HOOK_GITEA:
-		return hmac_eq(r, header(r, "X-Gitea-Signature"));
-	case HOOK_GENERIC:
-		return bearer_eq(r, r->api->secret_sha);
-	default:
+	if (r->hook < 0)
 		return false;
-	}
+	return ro_hook_authentic(kind, header(r, ro_hook_header(kind)),
+	    ro_buf_cstr(&r->body), r->body.len, &r->api->hook_key);
 }
 
 /* Take one token from the source's bucket (RO_API_HOOK_RATE per second,
@@ -1080,48 +1014,18 @@ do_apply(struct req *r)
 	struct ro_diag	 diag = RO_DIAG_INIT;
 	struct ro_err	 err = RO_ERR_INIT;
 	struct ro_spec	*spec = NULL;
-	const char	*body = ro_buf_cstr(&r->body), *end = NULL;
-	const cJSON	*sj;
-	cJSON		*doc = NULL;
 	enum MHD_Result	 ret;
 	int		 error;
 
-	if (r->body.len == 0) {
-		ret = reply_bad_apply(r, NULL, "empty body: expected "
-		    "{\"spec\": RoomSpec}");
-		goto done;
-	}
-	if (memchr(body, '\0', r->body.len) != NULL) {
-		ret = reply_bad_apply(r, NULL, "malformed JSON: NUL byte in "
-		    "the body");
-		goto done;
-	}
-	/* length + 1: the terminating NUL, so that trailing garbage fails */
-	doc = cJSON_ParseWithLengthOpts(body, r->body.len + 1, &end, 1);
-	if (doc == NULL) {
-		ret = reply_bad_apply(r, NULL, "malformed JSON at byte %zu",
-		    end != NULL && end >= body ? (size_t)(end - body) : 0);
-		goto done;
-	}
-	if (!cJSON_IsObject(doc)) {
-		ret = reply_bad_apply(r, NULL, "the body must be a JSON object "
-		    "{\"spec\": RoomSpec}");
-		goto done;
-	}
-	sj = cJSON_GetObjectItemCaseSensitive(doc, "spec");
-	if (sj == NULL || cJSON_IsNull(sj)) {
-		ret = reply_bad_apply(r, NULL, "spec: required field is "
-		    "missing");
-		goto done;
-	}
-	error = ro_spec_from_json(&spec, "<api>", sj, &diag, &err);
+	/* the body was capped at RO_API_APPLY_MAX while it was read */
+	error = ro_applybody_parse(ro_buf_cstr(&r->body), r->body.len,
+	    RO_API_APPLY_MAX, &spec, &diag, &err);
 	if (error == RO_ENOMEM) {
 		ret = reply_oom(r);
 		goto done;
 	}
 	if (error < 0) {
-		ret = reply_bad_apply(r, &diag, "%s", err.msg[0] != '\0' ?
-		    err.msg : "invalid spec");
+		ret = reply_bad_apply(r, &diag, "%s", err.msg);
 		goto done;
 	}
 	ret = apply_queue(r, spec, header_true(r, "X-Dry-Run"),
@@ -1129,7 +1033,6 @@ do_apply(struct req *r)
 	spec = NULL;
 done:
 	ro_spec_free(spec);
-	cJSON_Delete(doc);
 	ro_diag_release(&diag);
 	return ret;
 }
@@ -1423,56 +1326,6 @@ done:
 /* ------------------------------------------------------------------ */
 /* webhooks */
 
-/* Decode an application/x-www-form-urlencoded value ('+' is a space). */
-static char *
-form_decode(const char *s, size_t n)
-{
-	char	*t, *d;
-	size_t	 i;
-
-	if ((t = malloc(n + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		t[i] = s[i] == '+' ? ' ' : s[i];
-	if (pct_decode(&d, t, n) < 0)
-		d = NULL;
-	free(t);
-	return d;
-}
-
-/* "ref" of a push payload (JSON, or GitHub's form-encoded payload=...);
- * NULL when there is none or it does not look like a ref. */
-static char *
-hook_ref(struct req *r)
-{
-	const char	*body = ro_buf_cstr(&r->body), *amp;
-	char		*form = NULL, *ref = NULL;
-	const cJSON	*v;
-	cJSON		*doc;
-	size_t		 i, n;
-
-	doc = cJSON_ParseWithLength(body, r->body.len);
-	if (doc == NULL && strncmp(body, "payload=", 8) == 0) {
-		amp = strchr(body + 8, '&');
-		n = amp != NULL ? (size_t)(amp - body - 8) : r->body.len - 8;
-		if ((form = form_decode(body + 8, n)) != NULL)
-			doc = cJSON_Parse(form);
-	}
-	v = cJSON_GetObjectItemCaseSensitive(doc, "ref");
-	if (cJSON_IsString(v) && (n = strlen(v->valuestring)) > 0 &&
-	    n <= API_REF_MAX) {
-		for (i = 0; i < n; i++)
-			if ((unsigned char)v->valuestring[i] <= 0x20 ||
-			    v->valuestring[i] == 0x7f)
-				break;
-		if (i == n)
-			ref = strdup(v->valuestring);
-	}
-	cJSON_Delete(doc);
-	free(form);
-	return ref;
-}
-
 static enum MHD_Result
 do_hook(struct req *r)
 {
@@ -1494,7 +1347,7 @@ do_hook(struct req *r)
 		    "webhook signature");
 	}
 	ev = header(r, "X-GitHub-Event");
-	if (r->hook == HOOK_GITHUB && ev != NULL && strcmp(ev, "ping") == 0) {
+	if (r->hook == RO_HOOK_GITHUB && ev != NULL && strcmp(ev, "ping") == 0) {
 		count_hook(r, RO_M_HOOK_IGNORED);
 		if ((doc = cJSON_CreateObject()) == NULL ||
 		    cJSON_AddBoolToObject(doc, "queued", 0) == NULL ||
@@ -1511,7 +1364,7 @@ do_hook(struct req *r)
 	}
 	if (api->ops.hook == NULL)
 		return no_op(r, "webhooks");
-	ref = hook_ref(r);
+	ref = ro_hook_ref(ro_buf_cstr(&r->body), r->body.len);
 	if ((error = api->ops.hook(api->ops.arg, src, ref, &err)) < 0) {
 		count_hook(r, RO_M_HOOK_FAILED);
 		ret = reply_core_error(r, error, &err);
@@ -1806,7 +1659,7 @@ api_free(struct ro_api *api)
 		free(api->secret);
 	}
 	OPENSSL_cleanse(api->token_sha, sizeof(api->token_sha));
-	OPENSSL_cleanse(api->secret_sha, sizeof(api->secret_sha));
+	OPENSSL_cleanse(api->hook_key.sha, sizeof(api->hook_key.sha));
 	free(api);
 }
 
@@ -1844,11 +1697,11 @@ api_alloc(struct ro_api **out, const struct ro_api_opts *opts,
 	if (opts->webhook_secret != NULL) {
 		api->have_secret = true;
 		api->secret_len = strlen(opts->webhook_secret);
-		sha256(opts->webhook_secret, api->secret_len, api->secret_sha);
 		if ((api->secret = strdup(opts->webhook_secret)) == NULL) {
 			api_free(api);
 			return ro_err_set(err, RO_ENOMEM, "api: out of memory");
 		}
+		ro_hook_key_set(&api->hook_key, api->secret, api->secret_len);
 	}
 	*out = api;
 	return RO_OK;
