@@ -42,7 +42,9 @@ ro_cli_secret(const char *file, const char *env, char **out,
 			return ro_err_set(err, RO_ENOMEM, "out of memory");
 		return RO_OK;
 	}
-	ro_buf_init(&b, RO_SECRET_MAX + 1);
+	/* ro_file_read() grows by 64 KiB reads and checks RO_SECRET_MAX
+	 * itself: a buffer capped at the secret's size refused every file */
+	ro_buf_init(&b, 0);
 	if ((error = ro_file_read(file, RO_SECRET_MAX, &b, err)) < 0) {
 		ro_buf_release(&b);
 		return error;
