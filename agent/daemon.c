@@ -276,7 +276,10 @@ apply_done(void *arg, const struct ro_job *job,
 	cJSON_AddBoolToObject(o, "success", !res->failed);
 	cJSON_AddBoolToObject(o, "partialSuccess", res->partial);
 	cJSON_AddStringToObject(o, "correlationId", res->cid);
+	/* a real apply that found nothing to change ended in PRE_CHECKS:
+	 * the state it read is its verification */
 	cJSON_AddStringToObject(o, "phase", ac->dry_run ? "PRE_CHECKS" :
+	    res->phase == RO_PHASE_PRE_CHECKS ? "VERIFY" :
 	    ro_phase_name(res->phase));
 	cJSON_AddStringToObject(o, "outcome", res->outcome != NULL ?
 	    res->outcome : "unknown");
