@@ -65,8 +65,13 @@ struct agentctl {
 	char	*log;		/* stderr file */
 };
 
-/* GET /room/{roomId}/state requests this test made itself. */
-static atomic_long	ac_own_gets;
+/* GET /room/{roomId}/state requests this test made itself, per sim
+ * port (a slot is reused by a later sim on the same port: reset there). */
+#define AC_SIMS_MAX	16
+static struct {
+	atomic_uint	port;
+	atomic_long	gets;
+} ac_own[AC_SIMS_MAX];
 
 #define AGENTCTL_INIT	{ 0, -1, "", NULL, NULL, NULL }
 
@@ -575,6 +580,25 @@ ac_audit_last(const char *path, const char *room)
 
 /* --- the sim --------------------------------------------------------- */
 
+/* Add n to the own GET count of the sim on port; its value before. */
+static long
+ac_own_count(unsigned port, long n)
+{
+	unsigned	zero;
+	size_t		i;
+
+	for (i = 0; i < AC_SIMS_MAX; i++) {
+		zero = 0;
+		if (atomic_load(&ac_own[i].port) == port ||
+		    atomic_compare_exchange_strong(&ac_own[i].port, &zero,
+		    port))
+			return atomic_fetch_add(&ac_own[i].gets, n);
+	}
+	fail_msg("agentctl: more than %d sims", AC_SIMS_MAX);
+	return 0;
+}
+
+
 /*
  * Requests the sim served, from its /metrics, summed over statuses:
  * method NULL counts every request that may change something (not GET or
@@ -623,7 +647,7 @@ ac_sim_count(const struct simctl *s, const char *method, const char *route,
 AC_FN long
 ac_sim_agent_gets(const struct simctl *s)
 {
-	long	own = atomic_load(&ac_own_gets);
+	long	own = ac_own_count(s->port, 0);
 
 	return ac_sim_count(s, "GET", "/state", 0) - own;
 }
@@ -641,6 +665,20 @@ ac_sim_fault(const struct simctl *s, const char *json)
 	assert_int_equal(st / 100, 2);
 }
 
+/* simctl_start(), and a fresh own GET count for its port. */
+AC_FN int
+ac_sim_start(struct simctl *s, const char *const *args)
+{
+	size_t	i;
+
+	if (simctl_start(s, args) < 0)
+		return -1;
+	for (i = 0; i < AC_SIMS_MAX; i++)
+		if (atomic_load(&ac_own[i].port) == s->port)
+			atomic_store(&ac_own[i].gets, 0);
+	return 0;
+}
+
 /* The room's state as the sim serves it (an unknown room is empty). */
 AC_FN cJSON *
 ac_sim_state(const struct simctl *s, const char *room)
@@ -648,7 +686,7 @@ ac_sim_state(const struct simctl *s, const char *room)
 	char	 path[256];
 	cJSON	*st;
 
-	atomic_fetch_add(&ac_own_gets, 1);
+	ac_own_count(s->port, 1);
 	snprintf(path, sizeof(path), "/room/%s/state", room);
 	st = ac_get(s->url, path);
 	assert_non_null(st);

@@ -157,7 +157,7 @@ setup_with(void **state, const char *extra)
 	assert_non_null(f);
 	f->sim = (struct simctl)SIMCTL_INIT;
 	f->a = (struct agentctl)AGENTCTL_INIT;
-	if (simctl_start(&f->sim, NULL) < 0)
+	if (ac_sim_start(&f->sim, NULL) < 0)
 		return -1;
 	f->root = tu_tmpdir();
 	f->state = tu_tmpdir();
@@ -648,7 +648,7 @@ test_burst(void **state)
 	memset(&f, 0, sizeof(f));
 	f.sim = (struct simctl)SIMCTL_INIT;
 	f.a = (struct agentctl)AGENTCTL_INIT;
-	assert_int_equal(simctl_start(&f.sim, NULL), 0);
+	assert_int_equal(ac_sim_start(&f.sim, NULL), 0);
 	f.root = tu_tmpdir();
 	f.state = tu_tmpdir();
 	f.audit = tu_path(f.state, "audit.jsonl");
