@@ -135,7 +135,8 @@ run_job(struct ro_workq *q, struct ro_client *c, struct ro_job *j,
 	if (!j->dry_run)
 		ro_rooms_end(q->opts.rooms, j->room_id, j->rev, &res, error);
 	else if (error == RO_OK)
-		ro_rooms_pending(q->opts.rooms, j->room_id, res.diff);
+		ro_rooms_pending(q->opts.rooms, j->room_id,
+		    res.converged ? NULL : res.diff);	/* nothing pending */
 	if (error < 0)
 		log_warnx("room %s: %s", j->room_id, err.msg);
 	if (q->opts.observe != NULL)
