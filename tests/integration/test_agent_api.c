@@ -1115,8 +1115,7 @@ test_webhook(void **state)
 	assert_string_not_equal(s, lf);
 	free(s);
 	free(lf);
-	assert_int_equal(ac_audit_count(f->audit, "room-hook-two", "applied"),
-	    1);
+	WAIT(f, ac_audit_count(f->audit, "room-hook-two", "applied") == 1);
 	assert_true(ac_metric(&f->a, "roomops_webhooks_total{source=\"github\","
 	    "result=\"unauthorized\"}") == 2);
 	assert_true(ac_metric(&f->a, "roomops_webhooks_total{source=\"github\","
