@@ -188,7 +188,10 @@ int	ro_gitrepo_fetch(struct ro_gitrepo *r, unsigned flags,
 
 /*
  * Push one refspec ("src:dst", no '+': never forced) to origin, and on
- * success move the matching tracking ref.
+ * success move the matching tracking ref. A local origin (file:// or a
+ * path) is written directly: objects copied, then the ref moved by
+ * compare-and-swap, as receive-pack does (libgit2's local transport
+ * would force it, losing a concurrent writer's update).
  * @return RO_OK; RO_ECONFLICT (rejected: not a fast-forward, or the
  *         remote ref moved meanwhile: fetch, merge and push again);
  *         otherwise as ro_gitrepo_remote_head
