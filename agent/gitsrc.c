@@ -11,6 +11,7 @@
 #include "roomops/log.h"
 #include "roomops/seed.h"
 #include "roomops/spec.h"
+#include "roomops/yaml.h"
 #include "gitsrc.h"
 #include "history.h"
 #include "notes.h"
@@ -513,6 +514,40 @@ same_room_at(struct ro_gitsrc *g, const git_oid *commit, const char *path,
 	return same;
 }
 
+/* spec.roomId as the YAML of an invalid spec names it (malloc'd), or
+ * NULL (no YAML, or no well-formed roomId). */
+static char *
+declared_room(const char *path, const struct ro_buf *blob)
+{
+	struct ro_node		 root = RO_NODE_INIT;
+	struct ro_diag		 diag = RO_DIAG_INIT;
+	const struct ro_node	*k, *v, *spec = NULL;
+	char			*room = NULL;
+	size_t			 i;
+
+	if (blob->len == 0 || ro_yaml_parse(&root, path, blob->ptr, blob->len,
+	    RO_SPEC_DEPTH_MAX, &diag) != RO_OK || root.type != RO_NODE_MAP)
+		goto done;
+	for (i = 0; i < ro_node_map_size(&root); i++) {
+		k = ro_node_map_key(&root, i);
+		if (k->type == RO_NODE_STR && strcmp(k->str, "spec") == 0)
+			spec = ro_node_map_value(&root, i);
+	}
+	if (spec == NULL || spec->type != RO_NODE_MAP)
+		goto done;
+	for (i = 0; i < ro_node_map_size(spec) && room == NULL; i++) {
+		k = ro_node_map_key(spec, i);
+		v = ro_node_map_value(spec, i);
+		if (k->type == RO_NODE_STR && strcmp(k->str, "roomId") == 0 &&
+		    v->type == RO_NODE_STR && ro_spec_valid_room_id(v->str))
+			room = strdup(v->str);
+	}
+done:
+	ro_node_release(&root);
+	ro_diag_release(&diag);
+	return room;
+}
+
 static int
 handle_spec(struct pass *p, const char *path, struct ro_err *err)
 {
@@ -523,7 +558,7 @@ handle_spec(struct pass *p, const char *path, struct ro_err *err)
 	struct ro_buf		 blob = RO_BUF_INIT;
 	struct ro_spec		*spec = NULL;
 	struct specinfo		*si, *other;
-	char			 dir[PATH_MAX];
+	char			 dir[PATH_MAX], *declared = NULL;
 	const char		*room;
 	int			 error;
 
@@ -571,10 +606,15 @@ handle_spec(struct pass *p, const char *path, struct ro_err *err)
 		error = RO_EINVALID;
 	}
 	if (error < 0) {
-		/* rejected: nothing is removed; other rooms go on */
+		/* rejected: nothing is removed; other rooms go on. Its
+		 * room: the spec's, else the one the index knows for the
+		 * file, else the roomId the YAML names (e.g. an invalid
+		 * spec after a restart, its previous version invalid too) */
 		si = idx_find_path(g, path);
+		if (spec == NULL && si == NULL)
+			declared = declared_room(path, &blob);
 		room = spec != NULL ? spec->room_id : si != NULL ? si->room_id :
-		    NULL;
+		    declared;
 		if (room != NULL && !ro_shard_owns(&g->o.shard, room))
 			goto ok;
 		log_warnx("%s: rejected: %s", path, diag.errors.n > 0 ?
@@ -600,6 +640,7 @@ handle_spec(struct pass *p, const char *path, struct ro_err *err)
 ok:
 	error = RO_OK;
 done:
+	free(declared);
 	ro_spec_free(spec);
 	ro_diag_release(&diag);
 	ro_buf_release(&blob);
@@ -941,6 +982,8 @@ pass(struct ro_gitsrc *g, bool resync, struct ro_err *err)
 	struct ro_gitrepo_remote	 rem;
 	struct ro_gitrepo_fetch_result	 fr;
 	struct ro_notes_push_result	 pr;
+	struct ro_notes_merge_result	 mr;
+	struct ro_err			 me = RO_ERR_INIT;
 	git_oid				 head;
 	long long			 t0 = ro_now_ms();
 	char				 hex[GITSRC_OID_HEX];
@@ -964,6 +1007,15 @@ pass(struct ro_gitsrc *g, bool resync, struct ro_err *err)
 		log_info("fetched %zu bytes in %llu ms", fr.received_bytes,
 		    (unsigned long long)fr.duration_ms);
 	}
+	/* The notes origin holds (as fetched or cloned) into ours first:
+	 * records written before a lost state dir, or by other shards,
+	 * settle their rooms (batch_recover) instead of being redone. */
+	if ((error = ro_notes_merge(ro_gitrepo_git(g->repo), NULL, &mr,
+	    &me)) < 0)
+		log_warnx("notes from origin not merged: %s", me.msg);
+	else if (mr.changed)
+		log_debug("notes from origin merged (%s)", mr.merged ?
+		    "union" : "fast-forward");
 	if ((error = ro_gitrepo_head(g->repo, &head, err)) < 0)
 		return error;
 	git_oid_tostr(hex, sizeof(hex), &head);
