@@ -761,6 +761,46 @@ setup(struct daemon *d, struct ro_err *err)
 
 /* --- the loop --------------------------------------------------------- */
 
+/*
+ * What reload() below applies to a running daemon. ro_config_opt_live()
+ * also names debounce, max-pending, prune, rollback, push-notes and
+ * apply-worktree, but the watcher and the sources take those at start:
+ * reported as needing a restart rather than claimed as applied.
+ */
+static bool
+applied_live(enum ro_config_opt o)
+{
+	switch (o) {
+	case RO_CONFIG_INTERVAL:
+	case RO_CONFIG_RESYNC:
+	case RO_CONFIG_MAX_KICKS:
+	case RO_CONFIG_MAX_ARTIFACT_DELETES:
+	case RO_CONFIG_CHANGE_THRESHOLD:
+	case RO_CONFIG_REQUIRE_CONFIRM:
+	case RO_CONFIG_PROFILE:
+	case RO_CONFIG_LOG_LEVEL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Names of the changed options applied live (live) or not, comma-
+ * separated; the number of names. */
+static int
+changes(const struct ro_config *cfg, bool live, struct ro_buf *out)
+{
+	int	o, n = 0;
+
+	for (o = 0; o < RO_CONFIG_NOPTS; o++)
+		if (ro_config_changed(cfg, (enum ro_config_opt)o) &&
+		    applied_live((enum ro_config_opt)o) == live &&
+		    ro_buf_printf(out, "%s%s", n++ > 0 ? ", " : "",
+		    ro_config_opt_name((enum ro_config_opt)o)) < 0)
+			break;
+	return n;
+}
+
 static void
 reload(struct daemon *d)
 {
@@ -774,11 +814,11 @@ reload(struct daemon *d)
 		    "%s", err.msg);
 		return;
 	}
-	if (ro_config_changes(next, false, &b) == RO_OK && b.len > 0)
+	if (changes(next, false, &b) > 0)
 		log_warnx("reload: these changes need a restart: %s",
 		    ro_buf_cstr(&b));
 	ro_buf_reset(&b);
-	if (ro_config_changes(next, true, &b) == RO_OK && b.len > 0)
+	if (changes(next, true, &b) > 0)
 		log_info("reload: applied %s", ro_buf_cstr(&b));
 	ro_buf_release(&b);
 	ro_log_set_level(next->log_level);
