@@ -1120,48 +1120,47 @@ test_webhook(void **state)
 	    "result=\"unauthorized\"}") == 2);
 	assert_true(ac_metric(&f->a, "roomops_webhooks_total{source=\"github\","
 	    "result=\"accepted\"}") == 1);
+
+	/* GitLab (token), Gitea (HMAC), generic (bearer): each one fetches */
+	{
+		char		 gitea[128], fn[64];
+		const char	*gl_bad[] = { "X-Gitlab-Token: nope", NULL };
+		const char	*gl[] = { "X-Gitlab-Token: " HOOK_SECRET, NULL };
+		const char	*ge[] = { gitea, NULL };
+		const char	*gen[] = { "Authorization: Bearer " HOOK_SECRET,
+				    NULL };
+		const char	*gen_bad[] = { "Authorization: Bearer x", NULL };
+		static const char *const rooms[] = { "room-hook-gitlab",
+			"room-hook-gitea", "room-hook-generic" };
+		const char *const *hdrs[] = { gl, ge, gen };
+		const char *const paths[] = { "/hooks/gitlab", "/hooks/gitea",
+			"/hooks/generic" };
+		size_t		 i;
+
+		snprintf(gitea, sizeof(gitea), "X-Gitea-Signature: %s", good);
+		assert_int_equal(post_body(f, "/hooks/gitlab", b, gl_bad), 401);
+		assert_int_equal(post_body(f, "/hooks/generic", b, gen_bad),
+		    401);
+		assert_int_equal(post_body(f, "/hooks/gitea", b, NULL), 401);
+		work = tu_path(f->tmp, "work");
+		for (i = 0; i < RO_NELEM(rooms); i++) {
+			snprintf(fn, sizeof(fn), "rooms/%s.yaml", rooms[i] + 5);
+			s = yaml(rooms[i], "Hooked");
+			tu_write(work, fn, s);
+			free(s);
+			sh("cd %s && " GIT " add -A && " GIT " commit -q -m "
+			    "'%s' && " GIT " push -q origin HEAD:main", work,
+			    rooms[i]);
+			assert_int_equal(post_body(f, paths[i], b, hdrs[i]),
+			    202);
+			WAIT(f, ac_sim_count_of(&f->sim, rooms[i], "entities")
+			    == 1);
+		}
+		free(work);
+	}
 }
 
 /* --- concurrency ------------------------------------------------------ */
-
-static void
-test_concurrent_same_room(void **state)
-{
-	struct fx	*f = *state;
-	struct bg	 g[N_SAME];
-	int		 i, joined = 0, empty = 0;
-	long long	 t0;
-
-	/* every join takes 100 ms: overlapping applies would all see an
-	 * empty room and join the same entities twice (409) */
-	ac_sim_fault(&f->sim, "{\"kind\": \"delay\", \"ms\": 100, "
-	    "\"route\": \"/room/{roomId}/join\"}");
-	t0 = ac_now_ms();
-	for (i = 0; i < N_SAME; i++)
-		bg_start(&g[i], f, body("room-api-same", 3, "Same"));
-	for (i = 0; i < N_SAME; i++)
-		bg_join(&g[i]);
-	for (i = 0; i < N_SAME; i++) {
-		check_apply_ok(g[i].ans, g[i].st, "VERIFY");
-		if (diff_len(g[i].ans, "toJoin") == 3)
-			joined++;
-		else if (diff_len(g[i].ans, "toJoin") == 0)
-			empty++;
-		cJSON_Delete(g[i].ans);
-	}
-	ac_sim_fault(&f->sim, NULL);
-	fprintf(stderr, "same room: %d applies in %lld ms\n", N_SAME,
-	    ac_now_ms() - t0);
-	assert_int_equal(joined, 1);
-	assert_int_equal(empty, N_SAME - 1);
-	assert_int_equal(ac_sim_count(&f->sim, "POST", "/join", 201), 3);
-	assert_int_equal(ac_sim_count(&f->sim, "POST", "/join", 409), 0);
-	assert_int_equal(ac_sim_revision(&f->sim, "room-api-same"), 3);
-	assert_int_equal(ac_audit_count(f->audit, "room-api-same", "applied"),
-	    1);
-	assert_int_equal(ac_audit_count(f->audit, "room-api-same",
-	    "converged"), N_SAME - 1);
-}
 
 struct sampler {
 	struct fx	*f;
@@ -1186,6 +1185,52 @@ sampler_run(void *arg)
 		ac_sleep_ms(10);
 	}
 	return NULL;
+}
+
+static void
+test_concurrent_same_room(void **state)
+{
+	struct fx	*f = *state;
+	struct bg	 g[N_SAME];
+	struct sampler	 sm;
+	int		 i, joined = 0, empty = 0;
+	long long	 t0;
+
+	/* every join takes 100 ms: overlapping applies would all see an
+	 * empty room and join the same entities twice (409) */
+	ac_sim_fault(&f->sim, "{\"kind\": \"delay\", \"ms\": 100, "
+	    "\"route\": \"/room/{roomId}/join\"}");
+	memset(&sm, 0, sizeof(sm));
+	sm.f = f;
+	assert_int_equal(pthread_create(&sm.tid, NULL, sampler_run, &sm), 0);
+	t0 = ac_now_ms();
+	for (i = 0; i < N_SAME; i++)
+		bg_start(&g[i], f, body("room-api-same", 3, "Same"));
+	for (i = 0; i < N_SAME; i++)
+		bg_join(&g[i]);
+	atomic_store(&sm.stop, true);
+	pthread_join(sm.tid, NULL);
+	for (i = 0; i < N_SAME; i++) {
+		check_apply_ok(g[i].ans, g[i].st, "VERIFY");
+		if (diff_len(g[i].ans, "toJoin") == 3)
+			joined++;
+		else if (diff_len(g[i].ans, "toJoin") == 0)
+			empty++;
+		cJSON_Delete(g[i].ans);
+	}
+	ac_sim_fault(&f->sim, NULL);
+	fprintf(stderr, "same room: %d applies in %lld ms, at most %d "
+	    "reconciling at once\n", N_SAME, ac_now_ms() - t0, sm.max);
+	assert_int_equal(sm.max, 1);
+	assert_int_equal(joined, 1);
+	assert_int_equal(empty, N_SAME - 1);
+	assert_int_equal(ac_sim_count(&f->sim, "POST", "/join", 201), 3);
+	assert_int_equal(ac_sim_count(&f->sim, "POST", "/join", 409), 0);
+	assert_int_equal(ac_sim_revision(&f->sim, "room-api-same"), 3);
+	assert_int_equal(ac_audit_count(f->audit, "room-api-same", "applied"),
+	    1);
+	assert_int_equal(ac_audit_count(f->audit, "room-api-same",
+	    "converged"), N_SAME - 1);
 }
 
 static void
