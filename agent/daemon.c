@@ -34,6 +34,8 @@
 #define DAEMON_READY_WINDOW_MS	30000	/* "answered recently" */
 #define DAEMON_EVENTS		16	/* epoll events per wait */
 #define DAEMON_ONCE_POLL_MS	20	/* --once: look for idle workers */
+#define DAEMON_RETRY_MAX_MS	300000	/* longest pause between two
+					   "RoomServer is back" resyncs */
 
 /* A spec that came by POST /apply, kept for POST /reconcile. */
 struct apispec {
@@ -64,6 +66,10 @@ struct daemon {
 	atomic_bool		 git_synced, dir_synced;
 	atomic_bool		 synced;
 	atomic_llong		 server_ok_ms;
+	/* a reconcile gave up on a transient failure: resync once the
+	 * RoomServer answers again (prober) */
+	atomic_bool		 unreachable;
+	atomic_bool		 want_resync;	/* for the loop */
 	atomic_int		 n_failed, n_partial, n_blocked;
 	/* prober */
 	pthread_t		 prober;
@@ -146,6 +152,8 @@ observe(void *arg, const struct ro_job *job,
 		atomic_store(&d->server_ok_ms, ro_now_ms());
 	if (res->audit_failed)
 		ro_metrics_add(&d->metrics, RO_M_AUDIT_WRITE_ERRORS, 1);
+	if (res->unreachable)
+		atomic_store(&d->unreachable, true);
 	if (error < 0 || res->failed)
 		atomic_fetch_add(&d->n_failed, 1);
 	else if (res->partial)
@@ -170,6 +178,16 @@ publish(void *arg, const char *room, const char *line, size_t len,
 	return RO_OK;
 }
 
+/*
+ * The prober: GET /health every DAEMON_PROBE_MS (readiness). It also
+ * brings back rooms that a RoomServer outage left failed or partial (a
+ * read or an item gave up on a transient failure): once the RoomServer
+ * answers again, every source is asked for a resync (the folder source
+ * and a partial room of an applied commit would otherwise wait for the
+ * resync timer). Repeated outages back off, from one probe period
+ * doubling to DAEMON_RETRY_MAX_MS, so a RoomServer that keeps failing
+ * one route is not resynced in a loop.
+ */
 static void *
 probe(void *arg)
 {
@@ -178,6 +196,8 @@ probe(void *arg)
 	struct ro_client_opts	 o = d->copts;
 	struct ro_err		 err = RO_ERR_INIT;
 	struct timespec		 ts;
+	long long		 next = 0, gap = DAEMON_PROBE_MS, now;
+	bool			 pending = false, up;
 
 	o.max_attempts = 1;
 	o.timeout_ms = 2000;
@@ -188,10 +208,25 @@ probe(void *arg)
 	pthread_mutex_lock(&d->mu);
 	while (!d->quit) {
 		pthread_mutex_unlock(&d->mu);
-		if (ro_client_health(c, &err) == RO_OK)
+		if (atomic_exchange(&d->unreachable, false))
+			pending = true;
+		else if (!pending)
+			gap = DAEMON_PROBE_MS;	/* a quiet period: reset */
+		if ((up = ro_client_health(c, &err) == RO_OK))
 			atomic_store(&d->server_ok_ms, ro_now_ms());
 		else
 			log_debug("RoomServer health: %s", err.msg);
+		now = ro_now_ms();
+		if (up && pending && now >= next) {
+			log_info("RoomServer answers again: reconciling the "
+			    "rooms an outage left behind");
+			pending = false;
+			next = now + gap;
+			gap = gap * 2 > DAEMON_RETRY_MAX_MS ?
+			    DAEMON_RETRY_MAX_MS : gap * 2;
+			atomic_store(&d->want_resync, true);
+			wake(d);
+		}
 		pthread_mutex_lock(&d->mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += DAEMON_PROBE_MS / 1000;
@@ -928,6 +963,8 @@ loop(struct daemon *d)
 				resync_all(d);
 			} else if (fd == d->wakefd) {
 				drain_fd(fd);
+				if (atomic_exchange(&d->want_resync, false))
+					resync_all(d);
 			} else if (d->watch != NULL &&
 			    fd == ro_watch_fd(d->watch)) {
 				if (ro_watch_read(d->watch, ro_now_ms(),

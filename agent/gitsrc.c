@@ -746,8 +746,11 @@ process(struct ro_gitsrc *g, const git_oid *commit, const git_oid *prev,
 	p.commit = commit;
 	p.prev = prev;
 	git_oid_tostr(rev, sizeof(rev), commit);
+	/* a resync is a drift check of every room at the head: the records
+	 * the head's note already has must not exempt its rooms (recovery
+	 * after a crash is for catching up only) */
 	if ((error = ro_history_confirms(repo, commit, &p.confirms, err)) < 0 ||
-	    (error = batch_recover(g, &b, commit, err)) < 0)
+	    (!resync && (error = batch_recover(g, &b, commit, err)) < 0))
 		goto done;
 	for (i = 0; i < paths->n; i++) {
 		if (is_spec_path(paths->v[i])) {

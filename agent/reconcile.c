@@ -212,6 +212,8 @@ apply_item(struct cycle *cy, enum ro_op op, size_t i)
 		goto done;
 	}
 	if (rc < 0) {
+		if (rc == RO_EAGAIN)
+			cy->res->unreachable = true;
 		if (op == RO_OP_SEED && ro_strv_push(&cy->failed_seeds,
 		    a->name) < 0) {
 			error = RO_ENOMEM;
@@ -419,6 +421,7 @@ run_cycle(struct cycle *cy, bool first, bool *again, struct ro_err *err)
 	    &se)) < 0) {
 		if (error == RO_ENOMEM)
 			return ro_err_set(err, error, "%s", se.msg);
+		res->unreachable = error == RO_EAGAIN;
 		res->failed = true;
 		cy->rec.outcome = "failed";
 		log_warnx("room %s: %s", cy->spec->room_id, se.msg);
@@ -463,6 +466,8 @@ run_cycle(struct cycle *cy, bool first, bool *again, struct ro_err *err)
 		if (error == RO_ENOMEM)
 			return ro_err_set(err, error, "%s", se.msg);
 		cy->item_failed = true;
+		if (error == RO_EAGAIN)
+			res->unreachable = true;
 		if (ro_strv_pushf(&cy->rec.errors, "verify: %s", se.msg) < 0)
 			return ro_err_set(err, RO_ENOMEM, "out of memory");
 		res->converged = false;
@@ -528,7 +533,7 @@ ro_reconcile_room(struct ro_client *c, const struct ro_spec *spec,
 		cy.spec = spec;
 		cy.opts = opts;
 		cy.res = res;
-		res->partial = res->failed = false;
+		res->partial = res->failed = res->unreachable = false;
 		error = run_cycle(&cy, res->cycles == 0, &again, err);
 		res->cycles++;
 		res->outcome = cy.rec.outcome;

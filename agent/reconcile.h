@@ -65,6 +65,10 @@ struct ro_reconcile_result {
 	bool		 partial;	/* some item failed */
 	bool		 failed;	/* the room could not be reconciled */
 	bool		 audit_failed;	/* a record could not be written */
+	bool		 unreachable;	/* a read or an item gave up on a
+					   transient failure (RO_EAGAIN):
+					   worth another try once the
+					   RoomServer answers again */
 	int		 cycles;
 	struct ro_audit_diff applied;	/* summed over cycles */
 	struct ro_strv	 errors;
