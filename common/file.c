@@ -23,7 +23,7 @@ ro_file_read(const char *path, size_t max, struct ro_buf *out,
 {
 	struct stat	st;
 	ssize_t		n;
-	size_t		start = out->len;
+	size_t		start = out->len, chunk;
 	int		fd, error = RO_OK;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
@@ -43,11 +43,16 @@ ro_file_read(const char *path, size_t max, struct ro_buf *out,
 		goto done;
 	}
 	for (;;) {
-		if ((error = ro_buf_grow(out, FILE_CHUNK)) < 0) {
-			ro_err_set(err, error, "%s: out of memory", path);
+		/* read at most max + 1 bytes in all: one more tells "too big" */
+		chunk = max + 1 - (out->len - start);
+		if (chunk > FILE_CHUNK)
+			chunk = FILE_CHUNK;
+		if ((error = ro_buf_grow(out, chunk)) < 0) {
+			ro_err_set(err, error, "%s: %s", path, error == RO_ETOOBIG ?
+			    "larger than the buffer allows" : "out of memory");
 			goto done;
 		}
-		n = read(fd, out->ptr + out->len, FILE_CHUNK);
+		n = read(fd, out->ptr + out->len, chunk);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
