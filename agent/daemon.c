@@ -2,9 +2,11 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,6 +36,9 @@
 #define DAEMON_READY_WINDOW_MS	30000	/* "answered recently" */
 #define DAEMON_EVENTS		16	/* epoll events per wait */
 #define DAEMON_ONCE_POLL_MS	20	/* --once: look for idle workers */
+#define DAEMON_AUDIT_BLOCK	(64u << 10)	/* bytes per read of the log */
+#define DAEMON_AUDIT_SCAN_MAX	(256ull << 20)	/* bytes of the log GET
+						   /audit looks through */
 #define DAEMON_RETRY_MAX_MS	300000	/* longest pause between two
 					   "RoomServer is back" resyncs */
 
@@ -480,29 +485,139 @@ op_metrics(void *arg, struct ro_buf *out)
 	return ro_metrics_render(&d->metrics, out);
 }
 
+/* Does rec's string field key equal want (NULL: any)? */
+static bool
+rec_matches(const cJSON *rec, const char *key, const char *want)
+{
+	const cJSON	*v;
+
+	if (want == NULL)
+		return true;
+	v = cJSON_GetObjectItemCaseSensitive(rec, key);
+	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
+}
+
+/* One line of the log (not NUL-terminated), added to found when it is a
+ * record matching the filters: 1 when added, else 0 (blank, malformed or
+ * over-long lines are skipped). */
+static int
+audit_line(const char *p, size_t n, const char *cid, const char *room,
+    cJSON *found)
+{
+	cJSON	*o;
+
+	if (n == 0 || n > RO_AUDIT_LINE_MAX ||
+	    (o = cJSON_ParseWithLength(p, n)) == NULL)
+		return 0;
+	if (!cJSON_IsObject(o) || !rec_matches(o, "room", room) ||
+	    !rec_matches(o, "correlationId", cid)) {
+		cJSON_Delete(o);
+		return 0;
+	}
+	cJSON_AddItemToArray(found, o);
+	return 1;
+}
+
+/*
+ * GET /audit: the newest count records of the JSONL log that match,
+ * oldest first. The log only grows (months of records), so it is read
+ * backwards in blocks from its end, and the scan stops once count
+ * records are found or DAEMON_AUDIT_SCAN_MAX bytes were read: memory and
+ * time stay bounded whatever the size of the log (`roomops audit` reads
+ * all of it, offline).
+ */
 static int
 op_audit(void *arg, size_t count, const char *cid, const char *room,
     cJSON *entries, struct ro_err *err)
 {
-	struct daemon	*d = arg;
-	cJSON		*all, *item;
-	size_t		 bad, n;
-	int		 error;
+	struct daemon		*d = arg;
+	const char		*path = d->cfg->audit_log;
+	struct stat		 st;
+	cJSON			*found = NULL, *item;
+	char			*b = NULL, *nl;
+	const size_t		 cap = DAEMON_AUDIT_BLOCK + RO_AUDIT_LINE_MAX;
+	size_t			 len = 0, n, got, nfound = 0;
+	unsigned long long	 scanned = 0;
+	off_t			 pos;
+	bool			 skipping = false;
+	ssize_t			 r;
+	int			 fd, error = RO_OK;
 
-	if ((all = cJSON_CreateArray()) == NULL)
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	if ((error = ro_auditlog_read(d->cfg->audit_log, room, NULL, cid, all,
-	    &bad, err)) < 0)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? RO_OK : ro_err_errno(err, RO_EIO,
+		    "audit log %s", path);
+	if (fstat(fd, &st) == -1) {
+		error = ro_err_errno(err, RO_EIO, "audit log %s", path);
 		goto done;
-	n = (size_t)cJSON_GetArraySize(all);
-	while (n > count) {	/* keep the newest count, oldest first */
-		cJSON_Delete(cJSON_DetachItemFromArray(all, 0));
-		n--;
 	}
-	while ((item = cJSON_DetachItemFromArray(all, 0)) != NULL)
+	if (!S_ISREG(st.st_mode)) {
+		error = ro_err_set(err, RO_EIO, "audit log %s: not a regular "
+		    "file", path);
+		goto done;
+	}
+	if ((found = cJSON_CreateArray()) == NULL ||
+	    (b = malloc(cap)) == NULL) {
+		error = ro_err_set(err, RO_ENOMEM, "out of memory");
+		goto done;
+	}
+	pos = st.st_size;
+	for (;;) {
+		/* the complete lines: each one after a newline */
+		while (nfound < count && (nl = memrchr(b, '\n', len)) != NULL) {
+			nfound += (size_t)audit_line(nl + 1, len -
+			    (size_t)(nl + 1 - b), cid, room, found);
+			len = (size_t)(nl - b);
+		}
+		if (nfound >= count)
+			break;
+		if (pos == 0) {			/* the file's first line */
+			if (!skipping)
+				(void)audit_line(b, len, cid, room, found);
+			break;
+		}
+		if (scanned >= DAEMON_AUDIT_SCAN_MAX)
+			break;
+		n = pos < (off_t)DAEMON_AUDIT_BLOCK ? (size_t)pos :
+		    DAEMON_AUDIT_BLOCK;
+		if (len + n > cap) {	/* over RO_AUDIT_LINE_MAX: skipped */
+			len = 0;
+			skipping = true;
+		}
+		memmove(b + n, b, len);
+		pos -= (off_t)n;
+		for (got = 0; got < n; got += (size_t)r) {
+			r = pread(fd, b + got, n - got, pos + (off_t)got);
+			if (r == -1 && errno == EINTR) {
+				r = 0;
+				continue;
+			}
+			if (r <= 0) {
+				error = r == 0 ? ro_err_set(err, RO_EIO, "audit "
+				    "log %s: shorter than it was", path) :
+				    ro_err_errno(err, RO_EIO, "audit log %s",
+				    path);
+				goto done;
+			}
+		}
+		scanned += n;
+		len += n;
+		if (skipping) {		/* the rest of the long line */
+			if ((nl = memrchr(b, '\n', n)) == NULL)
+				len = 0;
+			else {
+				len = (size_t)(nl - b);
+				skipping = false;
+			}
+		}
+	}
+	/* found is newest first */
+	while ((n = (size_t)cJSON_GetArraySize(found)) > 0 &&
+	    (item = cJSON_DetachItemFromArray(found, (int)n - 1)) != NULL)
 		cJSON_AddItemToArray(entries, item);
 done:
-	cJSON_Delete(all);
+	close(fd);
+	free(b);
+	cJSON_Delete(found);
 	return error;
 }
 
