@@ -704,6 +704,128 @@ test_audit(void **state)
 	assert_int_equal(st, 400);
 }
 
+/* A log of 60,000 records (a malformed and an over-long line inside):
+ * /audit finds the newest ones, a needle deep inside, and every record of
+ * one room, reading the log backwards. */
+static void
+test_audit_big_log(void **state)
+{
+	struct fx	*f = *state;
+	struct stat	 sb;
+	FILE		*fp;
+	char		 path[256], *b;
+	cJSON		*doc, *e, *ans;
+	long long	 t0;
+	long		 st;
+	int		 i, j;
+
+	assert_int_equal(ro_file_mkdirs(f->state, 0755, NULL), 0);
+	fp = fopen(f->audit, "w");
+	assert_non_null(fp);
+	for (i = 0; i < 60000; i++) {
+		if (i == 1000)
+			fprintf(fp, "{\"ts\":\"2026-01-01T00:00:00.000Z\","
+			    "\"room\":\"room-big-needle\",\"correlationId\":"
+			    "\"needle-cid\",\"outcome\":\"applied\"}\n");
+		if (i == 30000) {
+			fputs("not json at all\n{\"room\":\"room-big-00000\","
+			    "\"pad\":\"", fp);
+			for (j = 0; j < (300 << 10); j++)
+				fputc('x', fp);
+			fputs("\"}\n", fp);
+		}
+		fprintf(fp, "{\"ts\":\"2026-01-01T00:00:00.000Z\",\"id\":"
+		    "\"%08d\",\"correlationId\":\"cid-%d\",\"room\":"
+		    "\"room-big-%05d\",\"rev\":\"api\",\"source\":\"api\","
+		    "\"outcome\":\"applied\",\"errors\":[],\"warnings\":[]}"
+		    "\n", i, i, i % 50);
+	}
+	assert_int_equal(fclose(fp), 0);
+	start(f, NULL);
+	WAIT(f, ac_ready(&f->a));
+
+	t0 = ac_now_ms();
+	doc = ac_get(f->a.url, "/audit?count=3");
+	assert_int_equal(ac_len(doc, "entries"), 3);
+	e = cJSON_GetObjectItem(doc, "entries");
+	assert_string_equal(ac_str(cJSON_GetArrayItem(e, 0), "correlationId"),
+	    "cid-59997");
+	assert_string_equal(ac_str(cJSON_GetArrayItem(e, 2), "correlationId"),
+	    "cid-59999");
+	cJSON_Delete(doc);
+	doc = ac_get(f->a.url, "/audit?room=room-big-needle");
+	assert_int_equal(ac_len(doc, "entries"), 1);
+	assert_string_equal(ac_str(cJSON_GetArrayItem(cJSON_GetObjectItem(doc,
+	    "entries"), 0), "correlationId"), "needle-cid");
+	cJSON_Delete(doc);
+	doc = ac_get(f->a.url, "/audit?correlationId=cid-2");
+	assert_int_equal(ac_len(doc, "entries"), 1);
+	cJSON_Delete(doc);
+	/* every record of two rooms, across the over-long line */
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/audit?count=10000&room="
+		    "room-big-%05d", i == 0 ? 0 : 7);
+		doc = ac_get(f->a.url, path);
+		assert_int_equal(ac_len(doc, "entries"), 1200);
+		e = cJSON_GetObjectItem(doc, "entries");
+		assert_string_equal(ac_str(cJSON_GetArrayItem(e, 0),
+		    "correlationId"), i == 0 ? "cid-0" : "cid-7");
+		assert_string_equal(ac_str(cJSON_GetArrayItem(e, 1199),
+		    "correlationId"), i == 0 ? "cid-59950" : "cid-59957");
+		cJSON_Delete(doc);
+	}
+	assert_int_equal(stat(f->audit, &sb), 0);
+	fprintf(stderr, "audit: 5 queries of a %lld-byte log in %lld ms\n",
+	    (long long)sb.st_size, ac_now_ms() - t0);
+	/* new records land after the old ones */
+	b = body("room-big-new", 1, "N");
+	ans = apply(f, b, NULL, &st);
+	check_apply_ok(ans, st, "VERIFY");
+	doc = ac_get(f->a.url, "/audit?count=1");
+	assert_string_equal(ac_str(cJSON_GetArrayItem(cJSON_GetObjectItem(doc,
+	    "entries"), 0), "correlationId"), ac_str(ans, "correlationId"));
+	cJSON_Delete(doc);
+	cJSON_Delete(ans);
+	free(b);
+}
+
+/* The audit log cannot be written (disk full): the apply is reported
+ * failed, counted, and the agent keeps serving. */
+static void
+test_audit_disk_full(void **state)
+{
+	struct fx	*f = *state;
+	const char	*extra[] = { "--audit-log", "/dev/full", NULL };
+	char		*b, *u;
+	cJSON		*ans, *rm;
+	long		 st;
+
+	start(f, extra);
+	WAIT(f, ac_ready(&f->a));
+	b = body("room-api-full", 1, "F");
+	ans = apply(f, b, NULL, &st);
+	assert_int_equal(st, 502);
+	assert_false(ac_bool(ans, "success"));
+	assert_true(ac_len(ans, "errors") >= 1);
+	assert_true(tu_contains(cJSON_GetArrayItem(cJSON_GetObjectItem(ans,
+	    "errors"), 0)->valuestring, "No space left on device"));
+	cJSON_Delete(ans);
+	free(b);
+	rm = ac_room(&f->a, "room-api-full");
+	assert_string_equal(ac_str(rm, "lastOutcome"), "failed");
+	cJSON_Delete(rm);
+	assert_true(ac_metric(&f->a, "roomops_audit_write_errors_total") == 1);
+	/* /audit says what is wrong instead of reading the device forever */
+	u = url(f, "/audit");
+	ans = ac_json("GET", u, NULL, NULL, &st);
+	assert_int_equal(st, 500);
+	assert_true(tu_contains(ac_str(ans, "error"), "not a regular file"));
+	cJSON_Delete(ans);
+	free(u);
+	assert_non_null(ans = ac_get(f->a.url, "/health"));
+	cJSON_Delete(ans);
+}
+
 /* An /events subscriber, on its own thread. */
 struct sse {
 	char		 url[128];
@@ -1287,6 +1409,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_big_log, setup_bare,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_audit_disk_full,
+		    setup_bare, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile, setup,
 		    teardown),
