@@ -538,7 +538,7 @@ count_records(unsigned n, const char *rev, int seen[NROOMS],
 {
 	const cJSON	*rec;
 	cJSON		*arr;
-	char		 want[RO_SHARD_STR_MAX];
+	char		 want[32];
 	unsigned	 i;
 	int		 idx;
 
@@ -594,7 +594,7 @@ origin_notes_complete(unsigned upto, bool report)
 {
 	const cJSON	*rec, *arr;
 	cJSON		*doc;
-	char		*out, *s, shard[8];
+	char		*out, *s, shard[32];
 	int		 seen[4][NROOMS], idx;
 	unsigned	 c, i, total = 0;
 	bool		 ok = true;
@@ -818,7 +818,7 @@ test_killed_shard_waits(void **state)
 	int		 seen[NROOMS], owner[NROOMS];
 	long		 writes0, writes;
 	cJSON		*st;
-	char		 shard[8], want[64];
+	char		 shard[32], want[64];
 	long long	 deadline;
 	int		 rc;
 
@@ -939,7 +939,7 @@ test_notes_union(void **state)
 {
 	long long	deadline = now_ms() + WAIT_MS;
 	unsigned	expect[2][NSHARDS_MAX], i;
-	char		shard[8];
+	char		shard[32];
 	int		rc;
 
 	(void)state;
