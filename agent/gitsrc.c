@@ -55,6 +55,7 @@ struct ro_gitsrc {
 	char			 head[GITSRC_OID_HEX];
 	char			 last_fetch[RO_TS_LEN + 1];
 	char			 last_error[RO_ERR_MSG_MAX];
+	bool			 passed;	/* a pass ended without error */
 	/* Git thread only */
 	git_oid			 cursor;
 	bool			 have_cursor;
@@ -354,15 +355,9 @@ static int
 write_notes(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
     struct ro_err *err)
 {
-	git_repository	*repo = ro_gitrepo_git(g->repo);
-	size_t		 i;
-	int		 error;
-
-	for (i = 0; i < b->lines.n; i++)
-		if ((error = ro_notes_append(repo, commit, b->lines.v[i],
-		    err)) < 0)
-			return error;
-	return RO_OK;
+	/* one notes commit for all the records of the commit */
+	return ro_notes_append_lines(ro_gitrepo_git(g->repo), commit,
+	    (const char *const *)b->lines.v, b->lines.n, err);
 }
 
 static int
@@ -1075,8 +1070,12 @@ run(void *arg)
 		if (error < 0) {
 			log_warnx("git: %s", err.msg);
 			set_error(g, err.msg);
-		} else
+		} else {
 			set_error(g, "");
+			pthread_mutex_lock(&g->mu);
+			g->passed = true;
+			pthread_mutex_unlock(&g->mu);
+		}
 		first = false;
 		if (g->o.idle != NULL && !stopping(g))
 			g->o.idle(g->o.idle_arg, error < 0 || g->rejected);
@@ -1140,6 +1139,17 @@ ro_gitsrc_info(struct ro_gitsrc *g, cJSON *source)
 	else
 		cJSON_AddNullToObject(source, "lastError");
 	pthread_mutex_unlock(&g->mu);
+}
+
+bool
+ro_gitsrc_synced(struct ro_gitsrc *g)
+{
+	bool	yes;
+
+	pthread_mutex_lock(&g->mu);
+	yes = g->passed;
+	pthread_mutex_unlock(&g->mu);
+	return yes;
 }
 
 void

@@ -83,23 +83,13 @@ tip_cas(git_repository *repo, const char *ref, bool had, const git_oid *old,
 
 /* ---- append / read ---------------------------------------------------- */
 
-int
-ro_notes_append(git_repository *repo, const git_oid *commit,
-    const char *line, struct ro_err *err)
+/* Length of line without one trailing '\n'; refuses empty lines, line
+ * breaks inside and lines over RO_NOTES_LINE_MAX. */
+static int
+line_check(const char *line, size_t *len, struct ro_err *err)
 {
-	git_signature	*sig = NULL;
-	git_commit	*parent = NULL;
-	git_note	*note = NULL;
-	struct ro_buf	 body = RO_BUF_INIT;
-	const char	*old;
-	git_oid		 tip, newc, blob;
-	bool		 had;
-	size_t		 n;
-	unsigned	 attempt;
-	int		 rc, error;
+	size_t	n = line != NULL ? strlen(line) : 0;
 
-	ro_buf_init(&body, RO_NOTES_NOTE_MAX);
-	n = line != NULL ? strlen(line) : 0;
 	if (n > 0 && line[n - 1] == '\n')
 		n--;
 	if (n == 0 || memchr(line, '\n', n) != NULL || memchr(line, '\r', n) !=
@@ -109,6 +99,31 @@ ro_notes_append(git_repository *repo, const git_oid *commit,
 	if (n > RO_NOTES_LINE_MAX)
 		return ro_err_set(err, RO_ETOOBIG, "note line of %zu bytes "
 		    "(limit %u)", n, RO_NOTES_LINE_MAX);
+	*len = n;
+	return RO_OK;
+}
+
+int
+ro_notes_append_lines(git_repository *repo, const git_oid *commit,
+    const char *const *lines, size_t nlines, struct ro_err *err)
+{
+	git_signature	*sig = NULL;
+	git_commit	*parent = NULL;
+	git_note	*note = NULL;
+	struct ro_buf	 body = RO_BUF_INIT;
+	const char	*old;
+	git_oid		 tip, newc, blob;
+	bool		 had;
+	size_t		 i, n;
+	unsigned	 attempt;
+	int		 rc, error;
+
+	ro_buf_init(&body, RO_NOTES_NOTE_MAX);
+	if (nlines == 0)
+		return RO_OK;
+	for (i = 0; i < nlines; i++)
+		if ((error = line_check(lines[i], &n, err)) < 0)
+			return error;
 	if ((error = signature(&sig, repo, err)) < 0)
 		return error;
 	for (attempt = 0; attempt < RO_NOTES_CAS_ATTEMPTS; attempt++) {
@@ -137,9 +152,12 @@ ro_notes_append(git_repository *repo, const git_oid *commit,
 			    (error = ro_buf_addch(&body, '\n')) < 0))
 				goto toobig;
 		}
-		if ((error = ro_buf_add(&body, line, n)) < 0 ||
-		    (error = ro_buf_addch(&body, '\n')) < 0)
-			goto toobig;
+		for (i = 0; i < nlines; i++) {
+			(void)line_check(lines[i], &n, NULL);
+			if ((error = ro_buf_add(&body, lines[i], n)) < 0 ||
+			    (error = ro_buf_addch(&body, '\n')) < 0)
+				goto toobig;
+		}
 		if (git_note_commit_create(&newc, &blob, repo, parent, sig, sig,
 		    commit, ro_buf_cstr(&body), 1) < 0) {
 			error = git_err(err, RO_ERROR, "write note");
@@ -159,6 +177,13 @@ done:
 	git_commit_free(parent);
 	git_signature_free(sig);
 	return error;
+}
+
+int
+ro_notes_append(git_repository *repo, const git_oid *commit,
+    const char *line, struct ro_err *err)
+{
+	return ro_notes_append_lines(repo, commit, &line, 1, err);
 }
 
 /* Add the non-empty lines of s to out. */

@@ -50,6 +50,15 @@ int	ro_notes_append(git_repository *repo, const git_oid *commit,
 	    const char *line, struct ro_err *err);
 
 /*
+ * The same for nlines lines at once, in one notes commit (a commit's
+ * records cost one notes commit, not one each). Every line is checked
+ * before anything is written; nlines 0 writes nothing.
+ * @return as ro_notes_append
+ */
+int	ro_notes_append_lines(git_repository *repo, const git_oid *commit,
+	    const char *const *lines, size_t nlines, struct ro_err *err);
+
+/*
  * The lines of the note of commit on ref (NULL: refs/notes/roomops),
  * appended to out; empty lines skipped. No note (or no ref) adds nothing.
  * @return RO_OK, RO_ETOOBIG (note over RO_NOTES_NOTE_MAX), RO_ENOMEM,

@@ -100,6 +100,20 @@ dup_rev(struct fx *f, const char *rev)
 	return s;
 }
 
+/* Commits on refs/notes/roomops of the agent's clone. */
+static int
+notes_commits(struct fx *f)
+{
+	char	*out;
+	int	 n;
+
+	out = gs_sh_out("git --git-dir='%s/repo.git' rev-list --count "
+	    "refs/notes/roomops", f->state);
+	n = (int)strtol(out, NULL, 10);
+	free(out);
+	return n;
+}
+
 /* ---- first apply, one commit, a seed file ------------------------------ */
 
 static void
@@ -120,6 +134,8 @@ test_one_commit(void **state)
 	assert_int_equal(fx_room_entities(f, CHARLIE), 2);
 	h1 = dup_rev(f, "main");
 	assert_note_rooms(f->r.origin, h1, "applied", all, 3);
+	/* the three records went into one notes commit */
+	assert_int_equal(notes_commits(f), 1);
 
 	/* One spec changed: only that room is planned and recorded. */
 	gets = fx_sim_count(f, "GET", "/state", NULL);
@@ -130,6 +146,7 @@ test_one_commit(void **state)
 	fx_once(f, 0, "--push-notes", NULL);
 	h2 = dup_rev(f, "main");
 	assert_note_rooms(f->r.origin, h2, "applied", b, 1);
+	assert_int_equal(notes_commits(f), 2);
 	note = fx_jsonl(f->state, h2);
 	assert_int_equal(cJSON_GetArraySize(note), 1);
 	cJSON_Delete(note);
