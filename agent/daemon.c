@@ -251,6 +251,15 @@ server_ok(struct daemon *d)
 	return t != 0 && ro_now_ms() - t < DAEMON_READY_WINDOW_MS;
 }
 
+/* The first sync is done (a Git source: one pass got through, not only
+ * tried) and the RoomServer answered recently. */
+static bool
+ready(struct daemon *d)
+{
+	return atomic_load(&d->synced) && server_ok(d) &&
+	    (d->git == NULL || ro_gitsrc_synced(d->git));
+}
+
 /* --- API ops -------------------------------------------------------- */
 
 struct apply_ctx {
@@ -443,8 +452,7 @@ op_status(void *arg)
 	cJSON_AddStringToObject(o, "timestamp", ts);
 	cJSON_AddStringToObject(o, "shard", d->shard_str);
 	cJSON_AddNumberToObject(o, "ownedRooms", (double)c.total);
-	cJSON_AddBoolToObject(o, "ready", atomic_load(&d->synced) &&
-	    server_ok(d));
+	cJSON_AddBoolToObject(o, "ready", ready(d));
 	src = cJSON_AddObjectToObject(o, "source");
 	if (d->git != NULL)
 		ro_gitsrc_info(d->git, src);
@@ -471,9 +479,7 @@ op_room_status(void *arg, const char *room_id)
 static bool
 op_ready(void *arg)
 {
-	struct daemon	*d = arg;
-
-	return atomic_load(&d->synced) && server_ok(d);
+	return ready(arg);
 }
 
 static int

@@ -69,6 +69,9 @@ int	ro_gitsrc_start(struct ro_gitsrc **out, const struct ro_gitsrc_opts *o,
 void	ro_gitsrc_trigger(struct ro_gitsrc *g, unsigned what);
 /* Fill the "source" object of GET /status. */
 void	ro_gitsrc_info(struct ro_gitsrc *g, cJSON *source);
+/* Has a pass (open, fetch, catch up) ended without error yet? Once true,
+ * stays true: readiness ("the first sync is done"). */
+bool	ro_gitsrc_synced(struct ro_gitsrc *g);
 /* Ask the thread to stop after the commit in flight; returns at once. */
 void	ro_gitsrc_request_stop(struct ro_gitsrc *g);
 /* Join the thread and free. NULL is a no-op. */

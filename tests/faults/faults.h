@@ -97,6 +97,12 @@ ff_free(struct ff *f)
 	free(f->specs);
 }
 
+/* FF_ONLY=pattern runs the matching tests only (development aid). */
+#define FF_FILTER()	do {						\
+	if (getenv("FF_ONLY") != NULL)					\
+		cmocka_set_test_filter(getenv("FF_ONLY"));		\
+} while (0)
+
 /* ---- the sim ------------------------------------------------------- */
 
 /* Mutating requests on room routes the running sim answered 2xx. */
@@ -273,9 +279,10 @@ ff_rooms_are(struct ff *f, int n, int gen, int n_base)
 }
 
 /* Write the spec of each of n rooms at gen into the folder (atomic
- * saves), or commit them in one commit and push (Git mode). */
+ * saves), or into the work clone and commit them in one commit (Git
+ * mode; not pushed). */
 FF_FN void
-ff_put_rooms(struct ff *f, int n, int gen, int n_base)
+ff_commit_rooms(struct ff *f, int n, int gen, int n_base)
 {
 	char	room[32], file[64], msg[64];
 	char	*s;
@@ -285,10 +292,8 @@ ff_put_rooms(struct ff *f, int n, int gen, int n_base)
 		ff_room(room, sizeof(room), i);
 		s = ff_spec(room, gen, n_base);
 		if (f->git) {
-			snprintf(file, sizeof(file), "%s/specs/%s.yaml",
-			    f->r.work, room);
-			gs_sh("mkdir -p '%s/specs'", f->r.work);
-			tu_write(f->r.work, file + strlen(f->r.work) + 1, s);
+			snprintf(file, sizeof(file), "specs/%s.yaml", room);
+			tu_write(f->r.work, file, s);
 		} else {
 			snprintf(file, sizeof(file), "%s.yaml", room);
 			ac_write_atomic(f->specs, file, s);
@@ -299,8 +304,16 @@ ff_put_rooms(struct ff *f, int n, int gen, int n_base)
 		snprintf(msg, sizeof(msg), "generation %d", gen);
 		assert_int_equal(gs_sh("cd '%s' && git add -A && git commit -q "
 		    "-m '%s'", f->r.work, msg), 0);
-		gs_push(&f->r, false);
 	}
+}
+
+/* ff_commit_rooms, then push (Git mode). */
+FF_FN void
+ff_put_rooms(struct ff *f, int n, int gen, int n_base)
+{
+	ff_commit_rooms(f, n, gen, n_base);
+	if (f->git)
+		gs_push(&f->r, false);
 }
 
 /* ---- the agent ---------------------------------------------------------- */
@@ -414,14 +427,19 @@ FF_FN cJSON *
 ff_notes(struct ff *f)
 {
 	char	*repo = tu_path(f->state, "repo.git");
-	char	*out, *line, *nl, commit[64] = "";
+	char	*out, *line, *nl, *notes_txt, commit[64] = "";
 	cJSON	*all = cJSON_CreateArray(), *rec;
 
-	/* one line per note: "<path>" then its lines (%(rest) is the path) */
-	out = gs_sh_out("git --git-dir='%s' ls-tree -r refs/notes/roomops "
-	    "2>/dev/null | awk '{print $3, \"NOTE:\" $4}' | "
-	    "git --git-dir='%s' cat-file --batch='%%(rest)' 2>/dev/null || "
-	    "true", repo, repo);
+	/* per note a line "NOTE:<path>", then its lines (%(rest) is what
+	 * follows the blob id on the input line); through a file, as
+	 * gs_sh_out() keeps 64 KiB only */
+	assert_int_equal(gs_sh("git --git-dir='%s' ls-tree -r "
+	    "refs/notes/roomops 2>/dev/null | awk '{print $3, \"NOTE:\" $4}' "
+	    "| git --git-dir='%s' cat-file --batch='%%(rest)' > '%s/notes.txt' "
+	    "2>/dev/null || true", repo, repo, f->root), 0);
+	notes_txt = tu_path(f->root, "notes.txt");
+	out = ac_slurp(notes_txt);
+	free(notes_txt);
 	for (line = out; *line != '\0'; line = nl + 1) {
 		if ((nl = strchr(line, '\n')) == NULL)
 			break;

@@ -83,5 +83,6 @@ main(void)
 		cmocka_unit_test(test_down_mid_apply),
 	};
 
+	FF_FILTER();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

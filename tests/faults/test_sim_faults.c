@@ -86,5 +86,6 @@ main(void)
 		cmocka_unit_test(test_connection_resets),
 	};
 
+	FF_FILTER();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
