@@ -617,17 +617,13 @@ test_lost_cursor(void **state)
 
 /* ---- kill -9 during an apply ---------------------------------------------------------------- */
 
-static void
-test_kill9_mid_apply(void **state)
+/* One commit (the first) making three rooms of four entities each. */
+static char *
+commit_three_of_four(struct fx *f)
 {
-	struct fx		*f = *state;
 	static const char *const rooms[] = { ALPHA, BRAVO, CHARLIE };
 	static const char *const tags[] = { "a", "b", "c" };
-	struct agent		 a;
-	cJSON			*jl, *note, *o;
-	char			*s, *rev, extra[256], file[32];
-	long long		 end;
-	long			 joins, muts0;
+	char			*s, extra[256], file[32];
 	int			 i;
 
 	for (i = 0; i < 3; i++) {
@@ -639,24 +635,46 @@ test_kill9_mid_apply(void **state)
 		gs_commit_file(&f->r, file, s, "room");
 		free(s);
 	}
-	gs_sh("cd '%s' && git reset -q --soft HEAD~2 && git commit -q "
-	    "--amend -m 'three rooms of four'", f->r.work);
+	assert_int_equal(gs_sh("cd '%s' && git reset -q --soft HEAD~2 && "
+	    "git commit -q --amend -m 'three rooms of four'", f->r.work), 0);
 	gs_push(&f->r, false);
-	rev = dup_rev(f, "main");
+	return dup_rev(f, "main");
+}
+
+/* Wait (bounded) until the sim has answered n joins. */
+static void
+wait_joins(struct fx *f, struct agent *a, long n)
+{
+	long long	end = fx_now_ms() + FX_WAIT_MS;
+
+	while (fx_sim_count_once(f, "POST", "/join", NULL) < n) {
+		if (fx_now_ms() > end) {
+			fx_dump("agent log", a->log);
+			fail_msg("fewer than %ld joins reached the sim", n);
+		}
+		fx_nap(10);
+	}
+}
+
+static void
+test_kill9_mid_apply(void **state)
+{
+	struct fx		*f = *state;
+	static const char *const rooms[] = { ALPHA, BRAVO, CHARLIE };
+	struct agent		 a;
+	cJSON			*jl, *note, *o;
+	char			*rev;
+	long			 joins, muts0;
+	int			 i;
+
+	rev = commit_three_of_four(f);
 	muts0 = fx_mutations(f);
 
 	/* 12 joins at 300 ms each, 8 in parallel: kill in the middle. */
 	fx_fault(f, "{\"kind\": \"delay\", \"ms\": 300, "
 	    "\"route\": \"/room/{roomId}/join\"}");
 	fx_daemon(f, NULL, &a, "--interval", "0", "--push-notes", NULL);
-	end = fx_now_ms() + FX_WAIT_MS;
-	while ((joins = fx_sim_count(f, "POST", "/join", NULL)) < 2) {
-		if (fx_now_ms() > end) {
-			fx_dump("agent log", a.log);
-			fail_msg("no join reached the sim");
-		}
-		fx_nap(10);
-	}
+	wait_joins(f, &a, 2);
 	kill(a.pid, SIGKILL);
 	assert_int_equal(fx_wait(&a, 5000), 128 + SIGKILL);
 	fx_nap(700);		/* requests in flight finish in the sim */
@@ -706,6 +724,71 @@ test_kill9_mid_apply(void **state)
 	cJSON_Delete(jl);
 	cJSON_Delete(note);
 	fx_agent_release(&a);
+	free(rev);
+}
+
+/* ---- SIGTERM during an apply ------------------------------------------------ */
+
+static void
+test_sigterm_mid_apply(void **state)
+{
+	struct fx		*f = *state;
+	static const char *const rooms[] = { ALPHA, BRAVO, CHARLIE };
+	struct agent		 a;
+	cJSON			*jl, *note;
+	const cJSON		*done;
+	char			*rev, *cursor, *repo;
+	const char		*room;
+	int			 i;
+
+	rev = commit_three_of_four(f);
+	fx_fault(f, "{\"kind\": \"delay\", \"ms\": 200, "
+	    "\"route\": \"/room/{roomId}/join\"}");
+	/* one room at a time: SIGTERM finds one in flight, two waiting */
+	fx_daemon(f, NULL, &a, "--interval", "0", "--concurrency", "1",
+	    "--push-notes", NULL);
+	wait_joins(f, &a, 1);
+	kill(a.pid, SIGTERM);
+	assert_int_equal(fx_wait(&a, 15000), 0);
+	fx_fault(f, NULL);
+	assert_true(fx_file_has(a.log, "finishing rooms in flight"));
+
+	/* the room in flight finished, with its record, and nothing else */
+	jl = fx_jsonl(f->state, rev);
+	if (cJSON_GetArraySize(jl) != 1 ||
+	    (done = fx_find(jl, NULL, "applied")) == NULL) {
+		fx_print_records("jsonl", jl);
+		fail_msg("want one applied record after SIGTERM");
+	}
+	room = cJSON_GetObjectItem(done, "room")->valuestring;
+	assert_int_equal(fx_room_entities(f, room), 4);
+	for (i = 0; i < 3; i++)
+		if (strcmp(rooms[i], room) != 0)
+			assert_int_equal(fx_room_entities(f, rooms[i]), 0);
+	repo = tu_path(f->state, "repo.git");
+	note = fx_note(repo, rev);	/* written, not pushed yet */
+	assert_int_equal(fx_count(note, room, "applied"), 1);
+	assert_int_equal(cJSON_GetArraySize(note), 1);
+	cJSON_Delete(note);
+	free(repo);
+	cursor = tu_path(f->state, "cursor");
+	assert_false(fx_file_has(cursor, rev));	/* the commit is not done */
+
+	/* the next start finishes the commit without redoing that room */
+	fx_once(f, 0, "--push-notes", NULL);
+	assert_true(fx_file_has(cursor, rev));
+	assert_int_equal(fx_sim_count(f, "POST", "/join", NULL), 12);
+	note = fx_note(f->r.origin, rev);
+	for (i = 0; i < 3; i++)
+		if (fx_count(note, rooms[i], "applied") != 1) {
+			fx_print_records(rev, note);
+			fail_msg("%s: want one applied record", rooms[i]);
+		}
+	assert_int_equal(cJSON_GetArraySize(note), 3);
+	cJSON_Delete(note);
+	cJSON_Delete(jl);
+	fx_agent_release(&a);
+	free(cursor);
 	free(rev);
 }
 
@@ -833,6 +916,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lost_cursor, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_kill9_mid_apply, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_mid_apply, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_two_agents_notes, setup,
 		    teardown),
