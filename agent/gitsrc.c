@@ -108,18 +108,6 @@ idx_find_path(struct ro_gitsrc *g, const char *path)
 	return NULL;
 }
 
-static struct specinfo *
-idx_find_room(struct ro_gitsrc *g, const char *room, const char *not_path)
-{
-	size_t	i;
-
-	for (i = 0; i < g->nidx; i++)
-		if (strcmp(g->idx[i].room_id, room) == 0 &&
-		    (not_path == NULL || strcmp(g->idx[i].path, not_path) != 0))
-			return &g->idx[i];
-	return NULL;
-}
-
 static void
 idx_remove(struct ro_gitsrc *g, const char *path)
 {
@@ -129,6 +117,43 @@ idx_remove(struct ro_gitsrc *g, const char *path)
 		return;
 	specinfo_release(si);
 	*si = g->idx[--g->nidx];
+}
+
+/* Is there a file at path in commit? (false on any error) */
+static bool
+path_at(struct ro_gitsrc *g, const git_oid *commit, const char *path)
+{
+	git_commit	*c = NULL;
+	git_tree	*t = NULL;
+	git_tree_entry	*e = NULL;
+	bool		 ok;
+
+	ok = git_commit_lookup(&c, ro_gitrepo_git(g->repo), commit) == 0 &&
+	    git_commit_tree(&t, c) == 0 && git_tree_entry_bypath(&e, t,
+	    path) == 0;
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	git_commit_free(c);
+	return ok;
+}
+
+/*
+ * Another spec file that declares room and still exists at commit. A
+ * spec moved to another file in one commit is a delete and an add: the
+ * old path's entry is stale, not a duplicate, and the room is not pruned.
+ */
+static struct specinfo *
+idx_find_live_room(struct ro_gitsrc *g, const char *room, const char *not_path,
+    const git_oid *commit)
+{
+	size_t	i;
+
+	for (i = 0; i < g->nidx; i++)
+		if (strcmp(g->idx[i].room_id, room) == 0 &&
+		    strcmp(g->idx[i].path, not_path) != 0 &&
+		    path_at(g, commit, g->idx[i].path))
+			return &g->idx[i];
+	return NULL;
 }
 
 /* Folder of path relative to the spec root (for seed resolution). */
@@ -449,7 +474,7 @@ static int
 handle_deleted(struct pass *p, const char *path, struct ro_err *err)
 {
 	struct ro_gitsrc	*g = p->g;
-	struct specinfo		*si;
+	struct specinfo		*si, *other;
 	struct ro_spec		*spec;
 	struct ro_strv		 why = RO_STRV_INIT;
 	int			 error = RO_OK;
@@ -463,6 +488,12 @@ handle_deleted(struct pass *p, const char *path, struct ro_err *err)
 	if (!ro_shard_owns(&g->o.shard, si->room_id) ||
 	    ro_strv_contains(&p->b->done_rooms, si->room_id))
 		goto forget;	/* another shard's, or done before a crash */
+	if ((other = idx_find_live_room(g, si->room_id, path,
+	    p->commit)) != NULL) {
+		log_info("room %s: spec %s deleted; the room is declared by %s "
+		    "now, not pruned", si->room_id, path, other->path);
+		goto forget;
+	}
 	if (!g->o.prune && !si->prune) {
 		log_info("room %s: spec %s deleted; pruning is off, the room "
 		    "is left as it is", si->room_id, path);
@@ -593,8 +624,8 @@ handle_spec(struct pass *p, const char *path, struct ro_err *err)
 			goto done;
 		}
 	}
-	if (error == RO_OK && (other = idx_find_room(g, spec->room_id,
-	    path)) != NULL) {
+	if (error == RO_OK && (other = idx_find_live_room(g, spec->room_id,
+	    path, p->commit)) != NULL) {
 		ro_diag_error(&diag, path, 0, 0, "spec.roomId", "room %s is "
 		    "also declared by %s; the room is left as it is",
 		    spec->room_id, other->path);
@@ -705,6 +736,33 @@ done:
 }
 
 /*
+ * Order paths with the specs present at commit first and the deleted
+ * ones last: a spec moved to another file is seen at its new path
+ * before its old path is taken as a deleted room.
+ */
+static int
+deleted_last(struct ro_gitsrc *g, const git_oid *commit, struct ro_strv *paths)
+{
+	struct ro_strv	ord = RO_STRV_INIT, gone = RO_STRV_INIT;
+	size_t		i;
+	int		error = RO_OK;
+
+	for (i = 0; i < paths->n && error == RO_OK; i++)
+		error = ro_strv_push(path_at(g, commit, paths->v[i]) ? &ord :
+		    &gone, paths->v[i]);
+	for (i = 0; i < gone.n && error == RO_OK; i++)
+		error = ro_strv_push(&ord, gone.v[i]);
+	if (error == RO_OK) {
+		ro_strv_release(paths);
+		*paths = ord;
+		ord = (struct ro_strv)RO_STRV_INIT;
+	}
+	ro_strv_release(&ord);
+	ro_strv_release(&gone);
+	return error;
+}
+
+/*
  * The index as of commit (the last one processed), built once after a
  * start: deleted specs, seed files, duplicate rooms and the room of a
  * spec that no longer parses are looked up in it.
@@ -760,6 +818,8 @@ process(struct ro_gitsrc *g, const git_oid *commit, const git_oid *prev,
 		if ((error = seed_users(g, paths->v[i], &todo)) < 0)
 			goto oom;
 	}
+	if (!full && (error = deleted_last(g, commit, &todo)) < 0)
+		goto oom;
 	for (i = 0; i < todo.n && !stopping(g); i++)
 		if ((error = handle_spec(&p, todo.v[i], err)) < 0) {
 			if (error == RO_ENOMEM || error == RO_EAGAIN ||

@@ -456,6 +456,53 @@ test_prune_annotation(void **state)
 	assert_int_equal(fx_room_entities(f, BRAVO), 2);
 }
 
+/* A spec moved to another file, in both path orders, with prune on and
+ * no confirmation required: the room is updated, never pruned nor
+ * rejected as declared twice. */
+static void
+test_rename_spec(void **state)
+{
+	struct fx		*f = *state;
+	static const char *const a[] = { ALPHA };
+	char			*rev;
+
+	commit_plain(f);
+	fx_once(f, 0, "--prune", "--require-confirm=false",
+	    "--push-notes", NULL);
+	/* the new path sorts after the old one */
+	assert_int_equal(gs_sh("cd '%s' && git mv specs/alpha.yaml "
+	    "specs/zz-alpha.yaml && git commit -q -m 'move alpha'",
+	    f->r.work), 0);
+	fx_commit_spec(f, "zz-alpha.yaml", ALPHA, "a", "Moved Once", "edit");
+	gs_sh("cd '%s' && git reset -q --soft HEAD~2 && git commit -q -m "
+	    "'move and edit alpha'", f->r.work);
+	gs_push(&f->r, false);
+	fx_once(f, 0, "--prune", "--require-confirm=false",
+	    "--push-notes", NULL);
+	rev = dup_rev(f, "main");
+	assert_note_rooms(f->r.origin, rev, "applied", a, 1);
+	free(rev);
+	assert_int_equal(fx_room_entities(f, ALPHA), 2);
+	fx_assert_name(f, ALPHA, "E-a-lead", "Moved Once");
+
+	/* the new path sorts before the old one (after a restart) */
+	assert_int_equal(gs_sh("cd '%s' && git mv specs/zz-alpha.yaml "
+	    "specs/a-alpha.yaml && git commit -q -m 'move alpha back'",
+	    f->r.work), 0);
+	fx_commit_spec(f, "a-alpha.yaml", ALPHA, "a", "Moved Twice", "edit");
+	gs_sh("cd '%s' && git reset -q --soft HEAD~2 && git commit -q -m "
+	    "'move and edit alpha again'", f->r.work);
+	gs_push(&f->r, false);
+	fx_once(f, 0, "--prune", "--require-confirm=false",
+	    "--push-notes", NULL);
+	rev = dup_rev(f, "main");
+	assert_note_rooms(f->r.origin, rev, "applied", a, 1);
+	free(rev);
+	assert_int_equal(fx_room_entities(f, ALPHA), 2);
+	fx_assert_name(f, ALPHA, "E-a-lead", "Moved Twice");
+	assert_int_equal(fx_sim_count(f, "DELETE", NULL, NULL), 0);
+}
+
 /* ---- force push, revert ------------------------------------------------------------------ */
 
 static void
@@ -908,6 +955,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prune_confirm, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_prune_annotation, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rename_spec, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_force_push_and_revert,
 		    setup, teardown),
