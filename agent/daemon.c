@@ -513,8 +513,10 @@ audit_line(const char *p, size_t n, const char *cid, const char *room,
 	cJSON	*o;
 
 	if (n == 0 || n > RO_AUDIT_LINE_MAX ||
+	    (room != NULL && memmem(p, n, room, strlen(room)) == NULL) ||
+	    (cid != NULL && memmem(p, n, cid, strlen(cid)) == NULL) ||
 	    (o = cJSON_ParseWithLength(p, n)) == NULL)
-		return 0;
+		return 0;		/* (the cheap test first) */
 	if (!cJSON_IsObject(o) || !rec_matches(o, "room", room) ||
 	    !rec_matches(o, "correlationId", cid)) {
 		cJSON_Delete(o);
