@@ -7,6 +7,7 @@
 #include "roomops/buf.h"
 #include "roomops/file.h"
 #include "roomops/guard.h"
+#include "roomops/specset.h"
 #include "cli.h"
 
 #include "../common/banned.h"
@@ -152,4 +153,23 @@ ro_cli_guard_opt(int ch, const char *arg, struct ro_guard_opts *g)
 		return 1;
 	}
 	return 0;
+}
+
+int
+ro_cli_specset(struct ro_specset **out, char *const *paths, size_t n,
+    bool keep_content, struct ro_err *err)
+{
+	const struct ro_diag	*d;
+	size_t			 i;
+	int			 error;
+
+	if ((error = ro_specset_load(out, paths, n, true, keep_content,
+	    err)) < 0)
+		return error;
+	d = &(*out)->diag;
+	for (i = 0; i < d->errors.n; i++)
+		fprintf(stderr, "error: %s\n", d->errors.v[i]);
+	for (i = 0; i < d->warnings.n; i++)
+		fprintf(stderr, "warning: %s\n", d->warnings.v[i]);
+	return RO_OK;
 }

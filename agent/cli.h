@@ -64,5 +64,10 @@ bool	ro_cli_bool(const char *s, bool *out);
 	"  --require-confirm BOOL    apply the ratio rule (default true)\n"
 
 struct ro_guard_opts;
+struct ro_specset;
+/* Load the specs under paths (seeds read; content kept when keep_content)
+ * and print every error and warning to stderr. As ro_specset_load(). */
+int	ro_cli_specset(struct ro_specset **out, char *const *paths, size_t n,
+	    bool keep_content, struct ro_err *err);
 /* Handle one of the options above: 1 handled, 0 not ours, -1 bad value. */
 int	ro_cli_guard_opt(int ch, const char *arg, struct ro_guard_opts *g);

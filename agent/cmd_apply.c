@@ -226,13 +226,9 @@ cmd_apply(int argc, char *argv[])
 	ropts.dry_run = run.dry_run;
 	ropts.source = "cli";
 	ropts.rev = "cli";
-	if (ro_specset_load(&set, argv + optind, (size_t)(argc - optind), true,
+	if (ro_cli_specset(&set, argv + optind, (size_t)(argc - optind),
 	    true, &err) < 0)
 		goto fail;
-	for (i = 0; i < set->diag.errors.n; i++)
-		fprintf(stderr, "error: %s\n", set->diag.errors.v[i]);
-	for (i = 0; i < set->diag.warnings.n; i++)
-		fprintf(stderr, "warning: %s\n", set->diag.warnings.v[i]);
 	/* A rejected spec is audited and changes nothing. */
 	for (i = 0; i < set->diag.errors.n; i++)
 		if (ro_strv_push(&rejected, set->diag.errors.v[i]) < 0)

@@ -210,13 +210,9 @@ cmd_plan(int argc, char *argv[])
 		if (ro_client_new(&client, &copts, &err) < 0)
 			goto fail;
 	}
-	if (ro_specset_load(&set, argv + optind, (size_t)(argc - optind), true,
+	if (ro_cli_specset(&set, argv + optind, (size_t)(argc - optind),
 	    false, &err) < 0)
 		goto fail;
-	for (i = 0; i < set->diag.errors.n; i++)
-		fprintf(stderr, "error: %s\n", set->diag.errors.v[i]);
-	for (i = 0; i < set->diag.warnings.n; i++)
-		fprintf(stderr, "warning: %s\n", set->diag.warnings.v[i]);
 	if ((out = cJSON_CreateObject()) == NULL ||
 	    (rooms = cJSON_AddArrayToObject(out, "rooms")) == NULL)
 		goto oom;

@@ -28,7 +28,6 @@ cmd_validate(int argc, char *argv[])
 	struct ro_specset	*set = NULL;
 	struct ro_err		 err = RO_ERR_INIT;
 	bool			 quiet = false;
-	size_t			 i;
 	int			 ch, rc;
 
 	optind = 1;
@@ -43,15 +42,11 @@ cmd_validate(int argc, char *argv[])
 		usage(stderr);
 		return RO_EXIT_ERROR;
 	}
-	if (ro_specset_load(&set, argv + optind, (size_t)(argc - optind), true,
-	    false, &err) < 0) {
+	if (ro_cli_specset(&set, argv + optind, (size_t)(argc - optind), false,
+	    &err) < 0) {
 		fprintf(stderr, "roomops: %s\n", err.msg);
 		return RO_EXIT_ERROR;
 	}
-	for (i = 0; i < set->diag.errors.n; i++)
-		fprintf(stderr, "error: %s\n", set->diag.errors.v[i]);
-	for (i = 0; i < set->diag.warnings.n; i++)
-		fprintf(stderr, "warning: %s\n", set->diag.warnings.v[i]);
 	rc = set->diag.errors.n > 0 || set->bad_files.n > 0 ? RO_EXIT_CHANGES :
 	    RO_EXIT_OK;
 	if (!quiet) {
