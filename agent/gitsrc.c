@@ -436,6 +436,7 @@ struct pass {
 	const git_oid		*commit;
 	const git_oid		*prev;		/* for deleted specs, or NULL */
 	struct ro_strv		 confirms;	/* Roomops-Confirm trailers */
+	size_t			 planned;	/* rooms queued (this shard's) */
 };
 
 static int
@@ -467,6 +468,7 @@ queue_spec(struct pass *p, struct ro_spec *spec, struct ro_err *err)
 		pthread_mutex_unlock(&p->b->mu);
 		return err != NULL ? err->code : RO_EAGAIN;
 	}
+	p->planned++;
 	return RO_OK;
 }
 
@@ -851,8 +853,9 @@ process(struct ro_gitsrc *g, const git_oid *commit, const git_oid *prev,
 		    "could not be reconciled; retrying on the next pass", rev);
 		goto done;
 	}
-	log_info("commit %.12s: %zu room%s planned%s", rev, todo.n,
-	    todo.n == 1 ? "" : "s", b.failed ? ", not all converged" : "");
+	log_info("commit %.12s: %zu room%s planned (%zu spec%s to look at)%s",
+	    rev, p.planned, p.planned == 1 ? "" : "s", todo.n, todo.n == 1 ?
+	    "" : "s", b.failed ? ", not all converged" : "");
 	error = save_cursor(g, commit, err);
 	goto done;
 oom:
@@ -912,6 +915,7 @@ supersede(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
 	struct specinfo	*si;
 	struct batch	 b;
 	const char	*room;
+	char		 mine[RO_SHARD_STR_MAX + 16];
 	size_t		 i;
 	int		 error;
 
@@ -920,9 +924,11 @@ supersede(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
 	if ((error = ro_notes_read(repo, RO_NOTES_REF, commit, &b.lines,
 	    err)) < 0 && error != RO_ENOTFOUND)
 		goto done;
+	/* the whole field: shard "0/1" is not "0/10" of an earlier fleet */
+	snprintf(mine, sizeof(mine), "\"shard\":\"%s\"", g->shard_str);
 	for (i = 0; i < b.lines.n; i++)
 		if (strstr(b.lines.v[i], "\"outcome\":\"superseded\"") &&
-		    strstr(b.lines.v[i], g->shard_str) != NULL)
+		    strstr(b.lines.v[i], mine) != NULL)
 			goto done;	/* done before a restart */
 	ro_strv_release(&b.lines);
 	if ((error = changed_paths(g, commit, &paths, err)) < 0)

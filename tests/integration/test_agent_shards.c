@@ -20,12 +20,16 @@
  *     gethostname(), so it runs in a user + UTS namespace (unshare -Uru)
  *     named roomops-2 with ROOMOPS_SHARDS=3 and must act as shard 2/3;
  *     roomops-3 must refuse to start. Skipped where unshare(1) cannot
- *     make namespaces (tests/unit/test_shard.c covers the parsing).
+ *     make namespaces (tests/unit/test_shard.c covers the parsing);
+ *  6. shard strings are compared whole: a single agent ("0/1") that
+ *     finds the superseded records of "0/10" in a note still writes its
+ *     own (a substring match used to skip them).
  *
  * The steps build on each other (one fixture, run in order); a step
  * whose predecessor failed is skipped. Every wait is bounded. Figures
  * (owners per shard, rooms moved, RSS) are printed on stdout.
- * RO_KEEP_TMP=1 keeps the temporary folder (logs, state dirs, origin).
+ * RO_KEEP_TMP=1 keeps a copy of the temporary folder (logs, state dirs,
+ * origin) beside it, as <folder>.kept.
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -69,6 +73,8 @@ struct agent {
 };
 
 struct run {
+	const char	*path;		/* --path; NULL: rooms */
+	const char	*max_pending;	/* --max-pending, or NULL */
 	const char	*shard;		/* --shard, or NULL */
 	const char	*shards_env;	/* ROOMOPS_SHARDS, or NULL */
 	const char	*hostname;	/* run under unshare with this name */
@@ -301,6 +307,34 @@ commit_specs(unsigned gen, const char *msg, char rev[41])
 
 /* ---- agent processes ---------------------------------------------------- */
 
+/*
+ * In a sanitizer build the agent leaks what libgit2 1.5 leaks: give it
+ * tests/lsan.supp and the slow unwind that lets the suppressions see
+ * libgit2's frames, unless the environment says otherwise. Harmless in
+ * other builds. Runs in the child, before exec.
+ */
+static void
+sanitizer_env(void)
+{
+	const char	*asan = getenv("ASAN_OPTIONS");
+	char		*v;
+
+	if (asan == NULL || strstr(asan, "fast_unwind_on_malloc") == NULL) {
+		if (asprintf(&v, "%s%sfast_unwind_on_malloc=0", asan != NULL ?
+		    asan : "", asan != NULL && asan[0] != '\0' ? ":" : "") < 0)
+			_exit(127);
+		setenv("ASAN_OPTIONS", v, 1);
+		free(v);
+	}
+	if (getenv("LSAN_OPTIONS") == NULL) {
+		if (asprintf(&v, "suppressions=%s/tests/lsan.supp:"
+		    "print_suppressions=0", tu_env("RO_SOURCE_DIR", ".")) < 0)
+			_exit(127);
+		setenv("LSAN_OPTIONS", v, 1);
+		free(v);
+	}
+}
+
 static void
 agent_start(struct agent *a, const char *state, const struct run *o)
 {
@@ -328,7 +362,7 @@ agent_start(struct agent *a, const char *state, const struct run *o)
 	argv[n++] = "--repo";
 	argv[n++] = F.url;
 	argv[n++] = "--path";
-	argv[n++] = "rooms";
+	argv[n++] = o->path != NULL ? o->path : "rooms";
 	argv[n++] = "--server";
 	argv[n++] = F.sim.url;
 	argv[n++] = "--state-dir";
@@ -342,6 +376,10 @@ agent_start(struct agent *a, const char *state, const struct run *o)
 	if (o->shard != NULL) {
 		argv[n++] = "--shard";
 		argv[n++] = o->shard;
+	}
+	if (o->max_pending != NULL) {
+		argv[n++] = "--max-pending";
+		argv[n++] = o->max_pending;
 	}
 	if (o->push)
 		argv[n++] = "--push-notes";
@@ -360,6 +398,7 @@ agent_start(struct agent *a, const char *state, const struct run *o)
 		unsetenv(RO_SHARD_ENV);
 		if (o->shards_env != NULL)
 			setenv(RO_SHARD_ENV, o->shards_env, 1);
+		sanitizer_env();
 		execvp(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
@@ -657,6 +696,27 @@ git_note_lines(const char *shard)
 	return n;
 }
 
+/* The origin's records of rev (roomops audit --repo --rev), a cJSON
+ * document whose "entries" is the array. */
+static cJSON *
+origin_audit(const char *rev)
+{
+	char	*out, *s;
+	cJSON	*doc;
+
+	out = tu_path(F.r.root, "origin-audit-rev.json");
+	assert_int_equal(gs_sh("'%s' audit --repo '%s' --rev '%s' --output "
+	    "json >'%s'", tu_env("RO_BIN", "roomops"), F.r.origin, rev, out),
+	    0);
+	s = slurp(out);
+	doc = cJSON_Parse(s);
+	free(s);
+	free(out);
+	assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc,
+	    "entries")));
+	return doc;
+}
+
 /* ---- fixture ---------------------------------------------------------------- */
 
 static int
@@ -694,10 +754,11 @@ group_teardown(void **state)
 	}
 	simctl_cleanup(&F.sim);
 	free(F.url);
-	if (getenv("RO_KEEP_TMP") != NULL)
-		printf("shards: kept %s\n", F.r.root);
-	else
-		gs_repo_free(&F.r);
+	/* gitserv removes the work folder at exit in any case: copy it */
+	if (getenv("RO_KEEP_TMP") != NULL && gs_sh("cp -a '%s' '%s.kept'",
+	    F.r.root, F.r.root) == 0)
+		printf("shards: kept a copy in %s.kept\n", F.r.root);
+	gs_repo_free(&F.r);
 	curl_global_cleanup();
 	return 0;
 }
@@ -1049,6 +1110,109 @@ test_statefulset_ordinal(void **state)
 	F.done = 5;
 }
 
+/* ---- 6. superseded records per shard ----------------------------------------- */
+
+static void
+solo_commit(const char *id, unsigned gen, char rev[41])
+{
+	char	body[512], msg[64];
+
+	snprintf(body, sizeof(body),
+	    "metadata: {name: solo, version: %u}\n"
+	    "spec:\n"
+	    "  roomId: %s\n"
+	    "  entities:\n"
+	    "    - {id: E-bot-solo, kind: agent, displayName: Solo v%u}\n"
+	    "  policies: {dmVisibilityDefault: team}\n", gen, id, gen);
+	snprintf(msg, sizeof(msg), "solo, generation %u", gen);
+	gs_commit_file(&F.r, "solo/solo.yaml", body, msg);
+	gs_push(&F.r, false);
+	snprintf(rev, 41, "%s", gs_rev(&F.r, "HEAD"));
+}
+
+static void
+once(const char *state, const struct run *o)
+{
+	struct agent	a;
+	int		rc;
+
+	agent_start(&a, state, o);
+	if ((rc = agent_wait(&a, ONCE_MS)) != 0) {
+		dump_log(&a);
+		fail_msg("%s: exit %d", state, rc);
+	}
+	agent_free(&a);
+}
+
+/* Records of rev on the origin with this outcome and shard. */
+static unsigned
+origin_count(const char *rev, const char *outcome, const char *shard)
+{
+	const cJSON	*rec;
+	cJSON		*doc = origin_audit(rev);
+	unsigned	 n = 0;
+
+	cJSON_ArrayForEach(rec, cJSON_GetObjectItemCaseSensitive(doc,
+	    "entries"))
+		if (strcmp(str(rec, "outcome"), outcome) == 0 &&
+		    strcmp(str(rec, "shard"), shard) == 0)
+			n++;
+	cJSON_Delete(doc);
+	return n;
+}
+
+/*
+ * Shards are told apart by the whole shard string: an agent that finds
+ * the superseded records of shard 0/10 (an earlier, larger fleet) in a
+ * commit's note still writes its own as 0/1. One room in a folder of
+ * its own (--path solo), owned by shard 0 of 10 and by the single agent.
+ */
+static void
+test_superseded_per_shard(void **state)
+{
+	struct run	 ten, one;
+	char		 id[32], rev[3][41];
+	char		*st_ten, *st_one;
+	unsigned	 i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "room-solo-%03u", i);
+		if (ro_shard_of(id, 10) == 0)
+			break;
+	}
+	assert_true(i < 1000);
+	st_ten = tu_path(F.r.root, "state-ten");
+	st_one = tu_path(F.r.root, "state-one");
+	memset(&ten, 0, sizeof(ten));
+	ten.path = "solo";
+	ten.shard = "0/10";
+	ten.once = true;
+	ten.push = true;
+	one = ten;
+	one.shard = NULL;
+
+	solo_commit(id, 1, rev[0]);
+	once(st_one, &one);
+	once(st_ten, &ten);
+	solo_commit(id, 2, rev[1]);
+	solo_commit(id, 3, rev[2]);
+	/* two commits pending, one kept: the first is superseded */
+	ten.max_pending = "1";
+	one.max_pending = "1";
+	once(st_ten, &ten);
+	once(st_one, &one);
+	printf("superseded records of %.12s: %u by 0/10, %u by 0/1\n",
+	    rev[1], origin_count(rev[1], "superseded", "0/10"),
+	    origin_count(rev[1], "superseded", "0/1"));
+	assert_int_equal(origin_count(rev[1], "superseded", "0/10"), 1);
+	assert_int_equal(origin_count(rev[1], "superseded", "0/1"), 1);
+	assert_int_equal(origin_count(rev[2], "applied", "0/10"), 1);
+	assert_int_equal(origin_count(rev[2], "converged", "0/1"), 1);
+	free(st_ten);
+	free(st_one);
+}
+
 int
 main(void)
 {
@@ -1058,6 +1222,7 @@ main(void)
 		cmocka_unit_test(test_killed_shard_waits),
 		cmocka_unit_test(test_notes_union),
 		cmocka_unit_test(test_statefulset_ordinal),
+		cmocka_unit_test(test_superseded_per_shard),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
