@@ -41,6 +41,8 @@
 						   /audit looks through */
 #define DAEMON_RETRY_MAX_MS	300000	/* longest pause between two
 					   "RoomServer is back" resyncs */
+#define DAEMON_AUDIT_RETRY_MS	1000	/* a held audit record is tried
+					   again this often (disk full) */
 
 /* A spec that came by POST /apply, kept for POST /reconcile. */
 struct apispec {
@@ -66,6 +68,8 @@ struct daemon {
 	char			*webhook_secret;
 	char			 shard_str[RO_SHARD_STR_MAX];
 	char			 repo_dir[PATH_MAX];
+	char			 intent_dir[PATH_MAX];
+	unsigned long		 audit_errors_seen;	/* under mu */
 	/* readiness and --once */
 	bool			 want_git, want_dir;
 	atomic_bool		 git_synced, dir_synced;
@@ -155,8 +159,6 @@ observe(void *arg, const struct ro_job *job,
 	ro_metrics_reconcile_done(&d->metrics, res->duration_ms / 1000.0, ok);
 	if (error == RO_OK && !res->failed)
 		atomic_store(&d->server_ok_ms, ro_now_ms());
-	if (res->audit_failed)
-		ro_metrics_add(&d->metrics, RO_M_AUDIT_WRITE_ERRORS, 1);
 	if (res->unreachable)
 		atomic_store(&d->unreachable, true);
 	if (error < 0 || res->failed)
@@ -428,12 +430,14 @@ op_status(void *arg)
 {
 	struct daemon		*d = arg;
 	struct ro_rooms_counts	 c;
-	cJSON			*o, *src;
+	cJSON			*o, *src, *au;
 	char			 ts[RO_TS_LEN + 1];
 	const char		*health;
+	bool			 blocked;
 
 	ro_rooms_counts(d->rooms, &c);
-	if (!server_ok(d))
+	blocked = ro_auditlog_blocked(&d->audit);
+	if (!server_ok(d) || blocked)
 		health = "Unhealthy";
 	else if (c.failed > 0 || c.blocked > 0 || c.pending > 0)
 		health = "Degraded";
@@ -453,6 +457,12 @@ op_status(void *arg)
 	cJSON_AddStringToObject(o, "shard", d->shard_str);
 	cJSON_AddNumberToObject(o, "ownedRooms", (double)c.total);
 	cJSON_AddBoolToObject(o, "ready", ready(d));
+	/* a record held for a full disk: nothing is applied meanwhile */
+	au = cJSON_AddObjectToObject(o, "audit");
+	cJSON_AddStringToObject(au, "log", d->cfg->audit_log);
+	cJSON_AddBoolToObject(au, "blocked", blocked);
+	cJSON_AddNumberToObject(au, "writeErrors",
+	    (double)ro_auditlog_errors(&d->audit));
 	src = cJSON_AddObjectToObject(o, "source");
 	if (d->git != NULL)
 		ro_gitsrc_info(d->git, src);
@@ -482,11 +492,28 @@ op_ready(void *arg)
 	return ready(arg);
 }
 
+/* roomops_audit_write_errors_total counts the failed appends of the log
+ * (a held record retried every second counts each try), as they happen. */
+static void
+sync_audit_errors(struct daemon *d)
+{
+	unsigned long	n = ro_auditlog_errors(&d->audit);
+
+	pthread_mutex_lock(&d->mu);
+	if (n > d->audit_errors_seen) {
+		ro_metrics_add(&d->metrics, RO_M_AUDIT_WRITE_ERRORS,
+		    n - d->audit_errors_seen);
+		d->audit_errors_seen = n;
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
 static int
 op_metrics(void *arg, struct ro_buf *out)
 {
 	struct daemon	*d = arg;
 
+	sync_audit_errors(d);
 	fill_gauges(d);
 	return ro_metrics_render(&d->metrics, out);
 }
@@ -766,6 +793,13 @@ setup(struct daemon *d, struct ro_err *err)
 	    (error = ro_auditlog_open(&d->audit, cfg->audit_log, err)) < 0)
 		return error;
 	d->audit_open = true;
+	ro_auditlog_set_retry(&d->audit, DAEMON_AUDIT_RETRY_MS);
+	if (snprintf(d->intent_dir, sizeof(d->intent_dir), "%s/intent",
+	    cfg->state_dir) >= (int)sizeof(d->intent_dir))
+		return ro_err_set(err, RO_EINVALID, "%s: path too long",
+		    cfg->state_dir);
+	if ((error = ro_file_mkdirs(d->intent_dir, 0750, err)) < 0)
+		return error;
 	if ((error = ro_cli_secret(cfg->token_file, "ROOM_AUTH_TOKEN",
 	    &d->token, err)) < 0 ||
 	    (error = ro_cli_secret(cfg->api_token_file, NULL, &d->api_token,
@@ -785,9 +819,11 @@ setup(struct daemon *d, struct ro_err *err)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGPIPE);
+	sigaddset(&mask, SIGXFSZ);	/* a file size limit: EFBIG, held */
 	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
 		return ro_err_set(err, RO_ERROR, "cannot block signals");
 	sigdelset(&mask, SIGPIPE);
+	sigdelset(&mask, SIGXFSZ);
 	if ((d->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) == -1 ||
 	    (d->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||
@@ -804,6 +840,7 @@ setup(struct daemon *d, struct ro_err *err)
 	ro.rollback = cfg->rollback;
 	ro.shard = d->shard_str;
 	ro.audit = &d->audit;
+	ro.intent_dir = d->intent_dir;
 	ro.publish = publish;
 	ro.publish_arg = d;
 	memset(&qo, 0, sizeof(qo));
@@ -1114,6 +1151,10 @@ teardown(struct daemon *d)
 {
 	struct apispec	*as;
 
+	/* a record held for a full disk is given up (and logged) rather
+	 * than the shutdown hung on it */
+	if (d->audit_open)
+		ro_auditlog_cancel(&d->audit);
 	ro_gitsrc_request_stop(d->git);
 	ro_dirsrc_request_stop(d->dir);
 	pthread_mutex_lock(&d->mu);

@@ -7,6 +7,7 @@
 #include "roomops/log.h"
 #include "roomops/plan.h"
 #include "roomops/state.h"
+#include "intent.h"
 #include "reconcile.h"
 #include "version.h"
 
@@ -41,6 +42,8 @@ struct cycle {
 	struct undolog			 undo;
 	struct ro_strv			 failed_seeds;	/* this cycle */
 	bool				 item_failed;
+	struct ro_intent		*prior;		/* of a stopped cycle */
+	bool				 remove_intent;	/* after the record */
 };
 
 const char *
@@ -377,6 +380,10 @@ write_record(struct cycle *cy, long long t0, struct ro_err *err)
 		cy->res->audit_failed = true;
 		goto done;
 	}
+	/* the record is on disk: its intent has served */
+	if (cy->remove_intent && ro_intent_remove(o->intent_dir,
+	    cy->spec->room_id, &se) < 0)
+		log_warnx("room %s: %s", cy->spec->room_id, se.msg);
 	if (o->sink != NULL && o->sink(o->sink_arg, cy->spec->room_id,
 	    line.ptr, line.len, &se) < 0)
 		log_warnx("room %s: audit sink: %s", cy->spec->room_id, se.msg);
@@ -386,6 +393,33 @@ write_record(struct cycle *cy, long long t0, struct ro_err *err)
 done:
 	ro_buf_release(&line);
 	return error;
+}
+
+static size_t
+diff_total(const struct ro_audit_diff *d)
+{
+	return d->join + d->kick + d->update + d->seed + d->promote + d->del +
+	    d->policies;
+}
+
+/* The changes a stopped cycle made (its intent against the state just
+ * read) go into this cycle's record; its intent file goes once that
+ * record is written. */
+static int
+count_prior(struct cycle *cy)
+{
+	size_t	n;
+
+	n = ro_intent_done(cy->prior, cy->state, &cy->rec.diff);
+	cy->remove_intent = true;
+	if (n == 0)
+		return RO_OK;
+	log_warnx("room %s: %zu change%s of an interrupted reconcile (record "
+	    "%s was never written) counted in this record", cy->spec->room_id,
+	    n, n == 1 ? "" : "s", ro_intent_record(cy->prior));
+	return ro_strv_pushf(&cy->rec.warnings, "%zu change%s of an "
+	    "interrupted reconcile (record %s was never written) counted here",
+	    n, n == 1 ? "" : "s", ro_intent_record(cy->prior));
 }
 
 /* One cycle. *again: removals were deferred and progress was made. */
@@ -429,6 +463,8 @@ run_cycle(struct cycle *cy, bool first, bool *again, struct ro_err *err)
 			return ro_err_set(err, RO_ENOMEM, "out of memory");
 		return o->dry_run ? RO_OK : write_record(cy, t0, err);
 	}
+	if (cy->prior != NULL && (error = count_prior(cy)) < 0)
+		return ro_err_set(err, error, "out of memory");
 	if ((error = plan_room(cy, err)) < 0)
 		return error;
 	if (first && (res->diff = ro_plan_to_json(&cy->plan)) == NULL)
@@ -444,8 +480,30 @@ run_cycle(struct cycle *cy, bool first, bool *again, struct ro_err *err)
 	if (ro_plan_count(&cy->plan) == 0) {
 		res->converged = true;
 		cy->rec.outcome = cy->plan.n_blocked > 0 ? "blocked" :
-		    "converged";
+		    diff_total(&cy->rec.diff) > 0 ? "applied" : "converged";
 		return write_record(cy, t0, err);
+	}
+
+	/* the ledger first: no change while a record waits for the disk,
+	 * and none before its intent is saved */
+	if (o->audit != NULL && (error = ro_auditlog_wait(o->audit, err)) < 0)
+		return error;
+	if (o->intent_dir != NULL && o->audit != NULL) {
+		if ((error = ro_intent_save(o->intent_dir, cy->spec, &cy->plan,
+		    cy->rec.id, &cy->rec.diff, &se)) < 0) {
+			if (error == RO_ENOMEM)
+				return ro_err_set(err, error, "%s", se.msg);
+			res->failed = true;
+			cy->rec.outcome = "failed";
+			log_warnx("room %s: nothing applied: %s",
+			    cy->spec->room_id, se.msg);
+			if (ro_strv_pushf(&cy->rec.errors, "nothing applied: "
+			    "intent: %s", se.msg) < 0)
+				return ro_err_set(err, RO_ENOMEM,
+				    "out of memory");
+			return write_record(cy, t0, err);
+		}
+		cy->remove_intent = true;
 	}
 
 	res->phase = RO_PHASE_APPLY;
@@ -509,12 +567,51 @@ add_counts(struct ro_audit_diff *sum, const struct ro_audit_diff *d)
 	sum->policies += d->policies;
 }
 
+/*
+ * The intent a stopped cycle of room left, unless its record was written
+ * after all (then the file is only removed). NULL: none, or unusable
+ * (logged).
+ */
+static struct ro_intent *
+load_prior(const struct ro_reconcile_opts *o, const char *room)
+{
+	struct ro_intent	*in = NULL;
+	struct ro_err		 e = RO_ERR_INIT;
+	bool			 recorded;
+	int			 rc;
+
+	if (o->dry_run || o->intent_dir == NULL || o->audit == NULL)
+		return NULL;
+	if ((rc = ro_intent_load(o->intent_dir, room, &in, &e)) ==
+	    RO_ENOTFOUND)
+		return NULL;
+	if (rc < 0) {
+		log_warnx("room %s: %s: changes of an interrupted reconcile "
+		    "may be missing from the audit log", room, e.msg);
+		if (rc == RO_EINVALID)
+			(void)ro_intent_remove(o->intent_dir, room, NULL);
+		return NULL;
+	}
+	if ((rc = ro_intent_recorded(o->audit->path, ro_intent_record(in),
+	    &recorded, &e)) < 0 || recorded) {
+		if (rc < 0)
+			log_warnx("room %s: %s: intent %s kept for later", room,
+			    e.msg, ro_intent_record(in));
+		else
+			(void)ro_intent_remove(o->intent_dir, room, NULL);
+		ro_intent_free(in);
+		return NULL;
+	}
+	return in;
+}
+
 int
 ro_reconcile_room(struct ro_client *c, const struct ro_spec *spec,
     const struct ro_reconcile_opts *opts, struct ro_reconcile_result *res,
     struct ro_err *err)
 {
 	struct cycle	 cy;
+	struct ro_intent *prior;
 	long long	 t0 = ro_now_ms();
 	int		 max = opts->max_cycles > 0 ? opts->max_cycles :
 			    RO_RECONCILE_MAX_CYCLES;
@@ -527,12 +624,14 @@ ro_reconcile_room(struct ro_client *c, const struct ro_spec *spec,
 	else
 		ro_uuid(res->cid);
 	ro_log_set_cid(res->cid);
+	prior = load_prior(opts, spec->room_id);
 	while (again && res->cycles < max) {
 		memset(&cy, 0, sizeof(cy));
 		cy.c = c;
 		cy.spec = spec;
 		cy.opts = opts;
 		cy.res = res;
+		cy.prior = res->cycles == 0 ? prior : NULL;
 		res->partial = res->failed = res->unreachable = false;
 		error = run_cycle(&cy, res->cycles == 0, &again, err);
 		res->cycles++;
@@ -556,6 +655,7 @@ ro_reconcile_room(struct ro_client *c, const struct ro_spec *spec,
 		log_info("room %s: %s (cycle %d, %s)", spec->room_id,
 		    res->outcome, res->cycles, ro_phase_name(res->phase));
 	}
+	ro_intent_free(prior);
 	res->duration_ms = (long)(ro_now_ms() - t0);
 	ro_log_set_cid(NULL);
 	return error;

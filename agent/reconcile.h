@@ -51,6 +51,8 @@ struct ro_reconcile_opts {
 	const char		*shard;		/* "I/N" */
 	const char		*cid;		/* correlation id or NULL */
 	struct ro_auditlog	*audit;		/* NULL: no audit (dry run) */
+	const char		*intent_dir;	/* write-ahead intents (intent.h);
+						   NULL: none */
 	ro_audit_sink		*sink;		/* may be NULL */
 	void			*sink_arg;
 	ro_audit_sink		*publish;	/* every record too (/events) */
@@ -81,6 +83,13 @@ struct ro_reconcile_result {
 
 /*
  * Reconcile spec (seed content resolved and kept) against the server.
+ *
+ * The audit log comes first: a cycle waits before APPLY while the log is
+ * blocked (ro_auditlog_blocked: a record is held for a full disk), and
+ * with intent_dir it saves its intent before the first change and
+ * removes it once its record is on disk; an intent left by a stopped
+ * cycle is counted into the room's next record (intent.h).
+ *
  * @return RO_OK when a result was produced (look at it), RO_ENOMEM, or
  *         RO_EIO when the audit log could not be written (nothing more is
  *         applied: a change without a record is never made).

@@ -8,6 +8,8 @@
 #include "roomops/log.h"
 #include "workq.h"
 
+#define WORKQ_PAUSE_POLL_MS	200	/* look at a blocked audit log */
+
 #include "../common/banned.h"
 
 struct ro_workq {
@@ -92,6 +94,34 @@ take_locked(struct ro_workq *q)
 	return NULL;
 }
 
+/* The audit log holds a record it cannot write (disk full): take no job
+ * until it is written (reconcile.c also waits before any APPLY). */
+static bool
+paused_locked(const struct ro_workq *q)
+{
+	return q->opts.reconcile.audit != NULL &&
+	    ro_auditlog_blocked(q->opts.reconcile.audit);
+}
+
+/* Under q->mu: wait for work, or for the audit log to unblock. */
+static void
+wait_locked(struct ro_workq *q, bool paused)
+{
+	struct timespec	ts;
+
+	if (!paused) {
+		pthread_cond_wait(&q->work, &q->mu);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += WORKQ_PAUSE_POLL_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&q->work, &q->mu, &ts);
+}
+
 static void
 run_job(struct ro_workq *q, struct ro_client *c, struct ro_job *j,
     const struct ro_reconcile_opts *tmpl)
@@ -169,9 +199,12 @@ worker(void *arg)
 	}
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
+		bool	paused = false;
+
 		j = NULL;
-		while (!q->stopping && (j = take_locked(q)) == NULL)
-			pthread_cond_wait(&q->work, &q->mu);
+		while (!q->stopping && ((paused = paused_locked(q)) ||
+		    (j = take_locked(q)) == NULL))
+			wait_locked(q, paused);
 		if (j == NULL)
 			break;		/* stopping; a taken job still runs */
 		q->running[slot] = j->room_id;

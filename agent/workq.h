@@ -6,6 +6,8 @@
  * marked coalesce is replaced by a newer coalescing job for the same room
  * while it waits (the newest spec wins); API applies never coalesce, so
  * each gets its own answer. Each worker owns one RoomServer client.
+ * While the audit log holds a record it cannot write (disk full:
+ * ro_auditlog_blocked), workers take no job: the queue pauses.
  *
  * Thread rules: push/depth/stop may be called from any thread; the done
  * callback runs on a worker thread, after the job's audit record is on

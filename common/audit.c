@@ -13,6 +13,7 @@
 
 #include "roomops/audit.h"
 #include "roomops/file.h"
+#include "roomops/log.h"
 
 #include "banned.h"
 
@@ -148,6 +149,7 @@ ro_auditlog_open(struct ro_auditlog *log, const char *path, struct ro_err *err)
 	}
 	pthread_mutex_init(&log->mu, NULL);
 	pthread_cond_init(&log->synced, NULL);
+	pthread_cond_init(&log->writable, NULL);
 	return RO_OK;
 }
 
@@ -178,6 +180,68 @@ append_whole(struct ro_auditlog *log, const char *p, size_t n)
 	return 0;
 }
 
+/* Under log->mu: wait retry_ms, or less when woken. */
+static void
+wait_retry(struct ro_auditlog *log)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += log->retry_ms / 1000;
+	ts.tv_nsec += (log->retry_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&log->writable, &log->mu, &ts);
+}
+
+/* Under log->mu: write the whole line, holding it and retrying while the
+ * log has a retry period. */
+static int
+write_held(struct ro_auditlog *log, const char *line, size_t len,
+    struct ro_err *err)
+{
+	bool	held = false;
+	int	error = RO_OK;
+
+	while (append_whole(log, line, len) == -1) {
+		log->write_errors++;
+		if (log->retry_ms <= 0 || log->cancelled) {
+			error = ro_err_errno(err, RO_EIO, "audit log %s",
+			    log->path);
+			if (log->cancelled)
+				log_errorx("audit log %s: record not written "
+				    "(shutting down): %.*s", log->path,
+				    (int)(len > 0 && line[len - 1] == '\n' ?
+				    len - 1 : len), line);
+			goto done;
+		}
+		if (!held) {
+			held = true;
+			log->held++;
+		}
+		if (!log->blocked) {
+			log->blocked = true;
+			log_warnx("audit log %s: %s: holding the record and "
+			    "retrying every %ld ms; no change is applied until "
+			    "it is written", log->path, strerror(errno),
+			    log->retry_ms);
+		}
+		wait_retry(log);
+	}
+done:
+	if (held)
+		log->held--;
+	if (error == RO_OK && log->blocked) {
+		log->blocked = false;
+		log_info("audit log %s: writable again (%lu failed appends so "
+		    "far)", log->path, log->write_errors);
+	}
+	pthread_cond_broadcast(&log->writable);
+	return error;
+}
+
 int
 ro_auditlog_append(struct ro_auditlog *log, const char *line, size_t len,
     struct ro_err *err)
@@ -186,11 +250,8 @@ ro_auditlog_append(struct ro_auditlog *log, const char *line, size_t len,
 	int		error = RO_OK, rc;
 
 	pthread_mutex_lock(&log->mu);
-	if (append_whole(log, line, len) == -1) {
-		log->write_errors++;
-		error = ro_err_errno(err, RO_EIO, "audit log %s", log->path);
+	if ((error = write_held(log, line, len, err)) < 0)
 		goto done;
-	}
 	mine = ++log->written;
 	while (log->durable < mine) {
 		if (log->syncing) {
@@ -221,12 +282,69 @@ done:
 }
 
 void
+ro_auditlog_set_retry(struct ro_auditlog *log, long ms)
+{
+	pthread_mutex_lock(&log->mu);
+	log->retry_ms = ms;
+	pthread_mutex_unlock(&log->mu);
+}
+
+bool
+ro_auditlog_blocked(struct ro_auditlog *log)
+{
+	bool	b;
+
+	pthread_mutex_lock(&log->mu);
+	b = log->blocked;
+	pthread_mutex_unlock(&log->mu);
+	return b;
+}
+
+unsigned long
+ro_auditlog_errors(struct ro_auditlog *log)
+{
+	unsigned long	n;
+
+	pthread_mutex_lock(&log->mu);
+	n = log->write_errors;
+	pthread_mutex_unlock(&log->mu);
+	return n;
+}
+
+int
+ro_auditlog_wait(struct ro_auditlog *log, struct ro_err *err)
+{
+	int	error = RO_OK;
+
+	pthread_mutex_lock(&log->mu);
+	while (log->blocked && !log->cancelled)
+		pthread_cond_wait(&log->writable, &log->mu);
+	if (log->blocked)
+		error = ro_err_set(err, RO_EIO, "audit log %s: not writable; "
+		    "shutting down", log->path);
+	pthread_mutex_unlock(&log->mu);
+	return error;
+}
+
+void
+ro_auditlog_cancel(struct ro_auditlog *log)
+{
+	if (log->path == NULL)
+		return;
+	pthread_mutex_lock(&log->mu);
+	log->cancelled = true;
+	pthread_cond_broadcast(&log->writable);
+	pthread_mutex_unlock(&log->mu);
+}
+
+void
 ro_auditlog_close(struct ro_auditlog *log)
 {
 	if (log->path == NULL)
 		return;
 	close(log->fd);
 	pthread_cond_destroy(&log->synced);
+	pthread_cond_destroy(&log->writable);
 	pthread_mutex_destroy(&log->mu);
 	free(log->path);
 	log->path = NULL;

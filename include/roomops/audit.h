@@ -57,6 +57,13 @@ int	ro_audit_format(const struct ro_audit_rec *r, struct ro_buf *out);
  * fdatasync covers their line; one sync serves every line written before
  * it started. A short write (disk full) is truncated away, so the file
  * never holds a torn line.
+ *
+ * Holding records (the daemon: ro_auditlog_set_retry): when a write
+ * fails (disk full, quota, I/O error), the appender keeps its line and
+ * tries again every retry_ms until it is written or the log is
+ * cancelled; meanwhile the log is "blocked" (ro_auditlog_blocked), which
+ * the agent takes as "apply nothing new". Without a retry period a
+ * failed write is returned at once (roomops apply).
  */
 struct ro_auditlog {
 	char		*path;
@@ -68,16 +75,35 @@ struct ro_auditlog {
 	bool		 syncing;
 	int		 sync_error;	/* errno of the last failed sync */
 	unsigned long	 write_errors;	/* appends that failed */
+	long		 retry_ms;	/* > 0: hold and retry failed writes */
+	bool		 blocked;	/* a held record waits for a retry */
+	bool		 cancelled;	/* no more retries (shutting down) */
+	unsigned	 held;		/* appenders holding a record */
+	pthread_cond_t	 writable;	/* blocked went false, or cancelled */
 };
 
 /* Open (create, mode 0640) path for appending. RO_EIO. */
 int	ro_auditlog_open(struct ro_auditlog *log, const char *path,
 	    struct ro_err *err);
-/* Append one formatted line; return once it is on disk. RO_EIO when the
- * write fails (nothing of the line is left in the file) or the sync fails
- * (the line may reach the disk later; the caller treats it as lost). */
+/* Append one formatted line; return once it is on disk. With a retry
+ * period, a failed write blocks the caller (holding the line) until it is
+ * written. RO_EIO when the write fails without a retry period or after
+ * ro_auditlog_cancel() (nothing of the line is left in the file; the line
+ * is logged at error level), or when the sync fails (the line may reach
+ * the disk later; the caller treats it as lost). */
 int	ro_auditlog_append(struct ro_auditlog *log, const char *line,
 	    size_t len, struct ro_err *err);
+/* Hold and retry failed writes every ms (0: fail at once). */
+void	ro_auditlog_set_retry(struct ro_auditlog *log, long ms);
+/* Is a record held, waiting for the file system? */
+bool	ro_auditlog_blocked(struct ro_auditlog *log);
+/* Appends (attempts) that failed so far. */
+unsigned long ro_auditlog_errors(struct ro_auditlog *log);
+/* Wait while the log is blocked. RO_EIO when cancelled meanwhile. */
+int	ro_auditlog_wait(struct ro_auditlog *log, struct ro_err *err);
+/* Stop retrying: held and later failing appends return RO_EIO at once
+ * (shutdown). Wakes every waiter. */
+void	ro_auditlog_cancel(struct ro_auditlog *log);
 void	ro_auditlog_close(struct ro_auditlog *log);
 
 /*

@@ -18,7 +18,9 @@
  *   the JSONL hold the same records: each note record is in the JSONL,
  *   each non-"converged" git record of the JSONL is in exactly one note,
  *   the note of its rev (converged records of a resync stay out of the
- *   notes by design: gitsrc.h).
+ *   notes by design: gitsrc.h);
+ * - no write-ahead intent is left in STATE/intent (reconcile.c removes
+ *   each once its record is on disk).
  *
  * Header-only (static functions), included once per test file.
  */
@@ -589,6 +591,19 @@ ff_assert_ledger(struct ff *f, const char *const *rooms, size_t n)
 				bad = true;
 			}
 		}
+	}
+	/* a settled agent has no write-ahead intent left (intent.h) */
+	{
+		char	*idir = tu_path(f->state, "intent");
+		char	*ls = gs_sh_out("ls -A '%s' 2>/dev/null || true", idir);
+
+		if (ls[0] != '\0') {
+			fprintf(stderr, "ledger: intents left in %s: %s\n",
+			    idir, ls);
+			bad = true;
+		}
+		free(ls);
+		free(idir);
 	}
 	if (bad) {
 		fprintf(stderr, "ledger: the JSONL records:\n");
