@@ -426,6 +426,25 @@ ac_agent_signal(struct agentctl *a, int sig)
 		kill(a->pid, sig);
 }
 
+/* SIGSTOP the agent and wait until it is stopped (nothing it watches is
+ * read meanwhile: kernel queues fill up); ac_agent_resume() continues. */
+AC_FN void
+ac_agent_pause(struct agentctl *a)
+{
+	int	st;
+
+	assert_true(a->pid != 0);
+	assert_int_equal(kill(a->pid, SIGSTOP), 0);
+	assert_int_equal(waitpid(a->pid, &st, WUNTRACED), a->pid);
+	assert_true(WIFSTOPPED(st));
+}
+
+AC_FN void
+ac_agent_resume(struct agentctl *a)
+{
+	assert_int_equal(kill(a->pid, SIGCONT), 0);
+}
+
 /* Wait up to ms for the agent to exit: its status, or -1 (still up). */
 AC_FN int
 ac_agent_wait(struct agentctl *a, long ms)
