@@ -489,7 +489,7 @@ handle_deleted(struct pass *p, const char *path, struct ro_err *err)
 	}
 	if (!ro_shard_owns(&g->o.shard, si->room_id) ||
 	    ro_strv_contains(&p->b->done_rooms, si->room_id))
-		goto forget;	/* another shard's, or done before a crash */
+		goto forget;	/* not ours, or done before a crash */
 	if ((other = idx_find_live_room(g, si->room_id, path,
 	    p->commit)) != NULL) {
 		log_info("room %s: spec %s deleted; the room is declared by %s "

@@ -37,13 +37,13 @@
 #define FX_ARGS_MAX	64
 #define FX_ONCE_MS	60000	/* one `roomops agent --once` */
 #define FX_WAIT_MS	20000	/* a condition in daemon mode */
-#define FX_LOG_MAX	(4u << 20)	/* bytes of an agent log read back */
+#define FX_LOG_MAX	(4u << 20)	/* bytes of a log read back */
 
 struct fx {
 	struct gs_repo	 r;
 	struct simctl	 sim;
-	char		*state;		/* r.root/state: the agent's state dir */
-	char		*url;		/* --repo (file:// unless changed) */
+	char		*state;		/* r.root/state */
+	char		*url;		/* --repo (file://...) */
 	unsigned	 nlogs;		/* agent logs written so far */
 };
 
@@ -71,7 +71,7 @@ fx_nap(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-/* ---- setup -------------------------------------------------------------- */
+/* ---- setup --------------------------------------------------------------- */
 
 FX_UNUSED static void
 fx_init(struct fx *f)
@@ -102,7 +102,7 @@ fx_set_url(struct fx *f, const char *url)
 		abort();
 }
 
-/* ---- files ---------------------------------------------------------------- */
+/* ---- files --------------------------------------------------------------- */
 
 /* The whole file (malloc'd, NUL-terminated); "" when missing. */
 FX_UNUSED static char *
@@ -146,7 +146,7 @@ fx_dump(const char *what, const char *path)
 	free(s);
 }
 
-/* ---- HTTP --------------------------------------------------------------------- */
+/* ---- HTTP ---------------------------------------------------------------- */
 
 FX_UNUSED static size_t
 fx_on_body(char *p, size_t sz, size_t n, void *arg)
@@ -197,7 +197,7 @@ fx_get_json(const char *url)
 	return o;
 }
 
-/* ---- the sim ------------------------------------------------------------------- */
+/* ---- the sim ------------------------------------------------------------- */
 
 /*
  * Requests the sim served (its /metrics) with method (NULL: every
@@ -333,7 +333,7 @@ fx_fault(struct fx *f, const char *json)
 		assert_int_equal(fx_http("POST", url, json, NULL) / 100, 2);
 }
 
-/* ---- specs ----------------------------------------------------------------------- */
+/* ---- specs --------------------------------------------------------------- */
 
 /*
  * A small spec: room, two entities E-<tag>-lead (displayName name) and
@@ -374,7 +374,7 @@ fx_commit_spec(struct fx *f, const char *file, const char *room,
 	free(s);
 }
 
-/* ---- notes and the JSONL log ------------------------------------------------------ */
+/* ---- notes and the JSONL log --------------------------------------------- */
 
 FX_UNUSED static void
 fx_lines_json(const char *text, cJSON *arr)
@@ -482,7 +482,7 @@ fx_print_records(const char *what, const cJSON *arr)
 	free(s);
 }
 
-/* ---- the agent ----------------------------------------------------------------------- */
+/* ---- the agent ----------------------------------------------------------- */
 
 /*
  * In a sanitizer build the agent leaks what libgit2 1.5 leaks (see

@@ -114,7 +114,7 @@ notes_commits(struct fx *f)
 	return n;
 }
 
-/* ---- first apply, one commit, a seed file ------------------------------ */
+/* ---- first apply, one commit, a seed file -------------------------------- */
 
 static void
 test_one_commit(void **state)
@@ -173,7 +173,7 @@ test_one_commit(void **state)
 	free(h3);
 }
 
-/* ---- three commits pushed at once ------------------------------------------ */
+/* ---- three commits pushed at once ---------------------------------------- */
 
 static void
 test_three_commits(void **state)
@@ -221,7 +221,7 @@ test_three_commits(void **state)
 	}
 }
 
-/* ---- 30 commits, --max-pending 20 ---------------------------------------------- */
+/* ---- 30 commits, --max-pending 20 ---------------------------------------- */
 
 static void
 test_thirty_superseded(void **state)
@@ -267,7 +267,7 @@ test_thirty_superseded(void **state)
 		free(rev[i]);
 }
 
-/* ---- broken specs ---------------------------------------------------------------- */
+/* ---- broken specs -------------------------------------------------------- */
 
 static void
 test_broken_yaml(void **state)
@@ -338,7 +338,7 @@ test_broken_yaml(void **state)
 	assert_int_equal(fx_sim_count(f, "DELETE", NULL, NULL), 0);
 }
 
-/* ---- deleted specs ------------------------------------------------------------------- */
+/* ---- deleted specs ------------------------------------------------------- */
 
 static void
 test_delete_without_prune(void **state)
@@ -503,7 +503,7 @@ test_rename_spec(void **state)
 	assert_int_equal(fx_sim_count(f, "DELETE", NULL, NULL), 0);
 }
 
-/* ---- force push, revert ------------------------------------------------------------------ */
+/* ---- force push, revert -------------------------------------------------- */
 
 static void
 test_force_push_and_revert(void **state)
@@ -547,7 +547,7 @@ test_force_push_and_revert(void **state)
 	fx_assert_name(f, ALPHA, "E-a-lead", "Alpha Lead");
 }
 
-/* ---- warm restart, lost cursor, lost state dir ------------------------------------------------ */
+/* ---- warm restart, lost cursor, lost state dir --------------------------- */
 
 static void
 file_id(const char *path, ino_t *ino, struct timespec *mtime)
@@ -662,7 +662,7 @@ test_lost_cursor(void **state)
 	free(path);
 }
 
-/* ---- kill -9 during an apply ---------------------------------------------------------------- */
+/* ---- kill -9 during an apply --------------------------------------------- */
 
 /* One commit (the first) making three rooms of four entities each. */
 static char *
@@ -753,7 +753,8 @@ test_kill9_mid_apply(void **state)
 		    fx_count(jl, rooms[i], "converged") != 1) {
 			fx_print_records("jsonl", jl);
 			fx_print_records("note", note);
-			fail_msg("%s: want exactly one applied record", rooms[i]);
+			fail_msg("%s: want exactly one applied record",
+			    rooms[i]);
 		}
 	}
 	assert_int_equal(cJSON_GetArraySize(note), 3);
@@ -774,7 +775,7 @@ test_kill9_mid_apply(void **state)
 	free(rev);
 }
 
-/* ---- SIGTERM during an apply ------------------------------------------------ */
+/* ---- SIGTERM during an apply --------------------------------------------- */
 
 static void
 test_sigterm_mid_apply(void **state)
@@ -819,7 +820,7 @@ test_sigterm_mid_apply(void **state)
 	cJSON_Delete(note);
 	free(repo);
 	cursor = tu_path(f->state, "cursor");
-	assert_false(fx_file_has(cursor, rev));	/* the commit is not done */
+	assert_false(fx_file_has(cursor, rev));	/* not done yet */
 
 	/* the next start finishes the commit without redoing that room */
 	fx_once(f, 0, "--push-notes", NULL);
@@ -839,7 +840,7 @@ test_sigterm_mid_apply(void **state)
 	free(rev);
 }
 
-/* ---- two shards, one origin --------------------------------------------------------------------- */
+/* ---- two shards, one origin ---------------------------------------------- */
 
 /*
  * Shards 0/2 and 1/2 in two state dirs push notes of the same commits
@@ -909,12 +910,12 @@ test_two_agents_notes(void **state)
 			char want[8];
 
 			snprintf(want, sizeof(want), "%u/2", owner[i]);
-			if (rec == NULL || fx_count(note, rooms[i], NULL) != 1 ||
-			    strcmp(cJSON_GetObjectItem(rec, "shard")->valuestring,
-			    want) != 0) {
+			if (rec == NULL ||
+			    fx_count(note, rooms[i], NULL) != 1 ||
+			    !fx_str_is(rec, "shard", want)) {
 				fx_print_records(rev, note);
-				fail_msg("round %d: %s: want one record of shard "
-				    "%s", round, rooms[i], want);
+				fail_msg("round %d: %s: want one record of "
+				    "shard %s", round, rooms[i], want);
 			}
 		}
 		assert_int_equal(cJSON_GetArraySize(note), NROOMS);

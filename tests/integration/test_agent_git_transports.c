@@ -190,7 +190,7 @@ test_ssh(void **state)
 	gs_server_stop(&s);
 }
 
-/* ---- an origin that cannot be reached ---------------------------------- */
+/* ---- an origin that cannot be reached ------------------------------------ */
 
 static void
 test_unreachable_once(void **state)
