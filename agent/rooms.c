@@ -295,7 +295,7 @@ ro_rooms_pending(struct ro_rooms *r, const char *room_id, const cJSON *diff)
 	struct room	*rm;
 
 	pthread_mutex_lock(&r->mu);
-	if (add_locked(r, room_id, NULL, &rm) == RO_OK) {
+	if ((rm = find(r, room_id)) != NULL) {	/* a dry run adds no room */
 		cJSON_Delete(rm->pending);
 		rm->pending = diff != NULL ? cJSON_Duplicate(diff, true) : NULL;
 	}

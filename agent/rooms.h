@@ -38,7 +38,8 @@ void	ro_rooms_end(struct ro_rooms *r, const char *room_id, const char *rev,
 /* A revision of the room was rejected (spec invalid); errors copied. */
 void	ro_rooms_rejected(struct ro_rooms *r, const char *room_id,
 	    const char *rev, const struct ro_strv *errors);
-/* Pending changes seen but not applied (worktree edits, dry runs). */
+/* Pending changes seen but not applied (worktree edits, dry runs) of a
+ * room already tracked; an unknown room is not added. */
 void	ro_rooms_pending(struct ro_rooms *r, const char *room_id,
 	    const cJSON *diff);
 int	ro_rooms_suspend(struct ro_rooms *r, const char *room_id, bool on);
