@@ -20,6 +20,8 @@
 
 #define GITSRC_CURSOR		"cursor"	/* file in the state dir */
 #define GITSRC_OID_HEX		(GIT_OID_HEXSZ + 1)
+#define GITSRC_TREE_CACHE_OBJ	(4u << 20)	/* bytes: largest tree cached */
+#define GITSRC_CACHE_MAX	(32u << 20)	/* bytes: libgit2 object cache */
 
 /* What the index knows of one spec file at the last processed commit. */
 struct specinfo {
@@ -1158,6 +1160,20 @@ ro_gitsrc_start(struct ro_gitsrc **out, const struct ro_gitsrc_opts *o,
 
 	if ((error = ro_gitrepo_global_init(err)) < 0)
 		return error;
+	/*
+	 * libgit2 caches no tree over 4 KiB by default, so every spec read
+	 * (ro_history_read, path lookups) inflated and parsed the spec
+	 * folder's tree again: quadratic in the number of specs (10,000
+	 * rooms: 114 s for a commit touching all, 12 s with this). Keep
+	 * trees up to GITSRC_TREE_CACHE_OBJ cached, and bound the whole
+	 * cache below libgit2's 256 MiB default so memory stays small.
+	 */
+	if (git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
+	    (size_t)GITSRC_TREE_CACHE_OBJ) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE,
+	    (ssize_t)GITSRC_CACHE_MAX) < 0)
+		log_warnx("git: cannot size the object cache; large spec "
+		    "folders will be slow");
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
 	g->o = *o;
