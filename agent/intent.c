@@ -18,16 +18,13 @@
 #define INTENT_NAME_MAX		200	/* longer room ids: a digest name */
 #define INTENT_SCAN_CHUNK	(1u << 20)	/* bytes read at a time */
 
-struct item {
-	enum ro_op	 op;
-	char		*id;
-};
-
 struct ro_intent {
 	char			 record[RO_UUID_LEN + 1];
 	struct ro_audit_diff	 carry;
-	struct item		*items;
+	struct ro_intent_item	*items;
 	size_t			 n;
+	struct ro_intent_item	*doubt;
+	size_t			 ndoubt;
 	struct ro_state		*want;
 };
 
@@ -93,13 +90,14 @@ has_name(const cJSON *arr, const char *key, const char *v)
 
 static cJSON *
 intent_json(const struct ro_spec *spec, const struct ro_plan *plan,
-    const char *record, const struct ro_audit_diff *carry)
+    const char *record, const struct ro_audit_diff *carry,
+    const struct ro_intent_item *doubt, size_t ndoubt)
 {
 	const struct ro_state	*st = plan->state;
 	const struct ro_entity	*e;
 	const struct ro_artifact *a;
 	struct ro_audit_diff	 c = *carry;
-	cJSON			*o, *items, *want, *ents, *arts, *cj;
+	cJSON			*o, *items, *want, *ents, *arts, *cj, *dj;
 	size_t			 i;
 	bool			 ok = true;
 
@@ -110,6 +108,7 @@ intent_json(const struct ro_spec *spec, const struct ro_plan *plan,
 	    cJSON_AddStringToObject(o, "record", record) != NULL &&
 	    (cj = cJSON_AddObjectToObject(o, "carry")) != NULL &&
 	    (items = cJSON_AddArrayToObject(o, "items")) != NULL &&
+	    (dj = cJSON_AddArrayToObject(o, "doubt")) != NULL &&
 	    (want = cJSON_AddObjectToObject(o, "want")) != NULL &&
 	    cJSON_AddStringToObject(want, "roomId", spec->room_id) != NULL &&
 	    cJSON_AddNumberToObject(want, "revision", 0) != NULL &&
@@ -149,6 +148,8 @@ intent_json(const struct ro_spec *spec, const struct ro_plan *plan,
 		    st->artifacts[plan->del.v[i]].name);
 	if (ok && plan->policies != 0)
 		ok = add_item(items, RO_OP_POLICIES, "policies");
+	for (i = 0; ok && i < ndoubt; i++)
+		ok = add_item(dj, doubt[i].op, doubt[i].id);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
@@ -159,7 +160,8 @@ intent_json(const struct ro_spec *spec, const struct ro_plan *plan,
 int
 ro_intent_save(const char *dir, const struct ro_spec *spec,
     const struct ro_plan *plan, const char *record,
-    const struct ro_audit_diff *carry, struct ro_err *err)
+    const struct ro_audit_diff *carry, const struct ro_intent_item *doubt,
+    size_t ndoubt, struct ro_err *err)
 {
 	char	 path[PATH_MAX], *text = NULL;
 	cJSON	*o;
@@ -168,7 +170,8 @@ ro_intent_save(const char *dir, const struct ro_spec *spec,
 	if ((error = intent_path(path, sizeof(path), dir, spec->room_id,
 	    err)) < 0)
 		return error;
-	if ((o = intent_json(spec, plan, record, carry)) == NULL ||
+	if ((o = intent_json(spec, plan, record, carry, doubt, ndoubt)) ==
+	    NULL ||
 	    (text = cJSON_PrintUnformatted(o)) == NULL) {
 		error = ro_err_set(err, RO_ENOMEM, "out of memory");
 		goto done;
@@ -190,6 +193,9 @@ ro_intent_free(struct ro_intent *in)
 	for (i = 0; i < in->n; i++)
 		free(in->items[i].id);
 	free(in->items);
+	for (i = 0; i < in->ndoubt; i++)
+		free(in->doubt[i].id);
+	free(in->doubt);
 	ro_state_free(in->want);
 	free(in);
 }
@@ -207,6 +213,35 @@ parse_op(const char *s, enum ro_op *op)
 	return RO_EINVALID;
 }
 
+/* [[op, id], ...] (absent: none) into a new array. */
+static int
+parse_items(const cJSON *arr, struct ro_intent_item **out, size_t *n,
+    const char *path, struct ro_err *err)
+{
+	const cJSON	*it, *op, *id;
+
+	*n = 0;
+	if (arr == NULL)
+		return RO_OK;
+	if (!cJSON_IsArray(arr))
+		return ro_err_set(err, RO_EINVALID, "%s: bad item list", path);
+	if ((*out = calloc((size_t)cJSON_GetArraySize(arr) + 1,
+	    sizeof(**out))) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	cJSON_ArrayForEach(it, arr) {
+		op = cJSON_GetArrayItem(it, 0);
+		id = cJSON_GetArrayItem(it, 1);
+		if (!cJSON_IsString(op) || !cJSON_IsString(id) ||
+		    parse_op(op->valuestring, &(*out)[*n].op) < 0)
+			return ro_err_set(err, RO_EINVALID, "%s: bad item",
+			    path);
+		if (((*out)[*n].id = strdup(id->valuestring)) == NULL)
+			return ro_err_set(err, RO_ENOMEM, "out of memory");
+		(*n)++;
+	}
+	return RO_OK;
+}
+
 int
 ro_intent_load(const char *dir, const char *room, struct ro_intent **out,
     struct ro_err *err)
@@ -214,7 +249,7 @@ ro_intent_load(const char *dir, const char *room, struct ro_intent **out,
 	struct ro_buf	 b = RO_BUF_INIT;
 	struct ro_intent *in = NULL;
 	char		 path[PATH_MAX];
-	const cJSON	*rec, *items, *it, *cj, *v;
+	const cJSON	*rec, *items, *cj, *v;
 	cJSON		*o = NULL;
 	size_t		 i;
 	int		 error;
@@ -231,9 +266,7 @@ ro_intent_load(const char *dir, const char *room, struct ro_intent **out,
 		error = ro_err_set(err, RO_EINVALID, "%s: not an intent", path);
 		goto done;
 	}
-	if ((in = calloc(1, sizeof(*in))) == NULL ||
-	    (in->items = calloc((size_t)cJSON_GetArraySize(items) + 1,
-	    sizeof(*in->items))) == NULL) {
+	if ((in = calloc(1, sizeof(*in))) == NULL) {
 		error = ro_err_set(err, RO_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -245,22 +278,10 @@ ro_intent_load(const char *dir, const char *room, struct ro_intent **out,
 		    v->valuedouble < 1e9)
 			*carry_field(&in->carry, i) = (size_t)v->valuedouble;
 	}
-	cJSON_ArrayForEach(it, items) {
-		const cJSON *op = cJSON_GetArrayItem(it, 0);
-		const cJSON *id = cJSON_GetArrayItem(it, 1);
-
-		if (!cJSON_IsString(op) || !cJSON_IsString(id) ||
-		    parse_op(op->valuestring, &in->items[in->n].op) < 0) {
-			error = ro_err_set(err, RO_EINVALID, "%s: bad item",
-			    path);
-			goto done;
-		}
-		if ((in->items[in->n].id = strdup(id->valuestring)) == NULL) {
-			error = ro_err_set(err, RO_ENOMEM, "out of memory");
-			goto done;
-		}
-		in->n++;
-	}
+	if ((error = parse_items(items, &in->items, &in->n, path, err)) < 0 ||
+	    (error = parse_items(cJSON_GetObjectItemCaseSensitive(o, "doubt"),
+	    &in->doubt, &in->ndoubt, path, err)) < 0)
+		goto done;
 	if ((error = ro_state_from_json(&in->want,
 	    cJSON_GetObjectItemCaseSensitive(o, "want"), err)) < 0)
 		goto done;
@@ -337,65 +358,112 @@ find_artifact(const struct ro_state *s, const char *name)
 	return NULL;
 }
 
-size_t
-ro_intent_done(const struct ro_intent *in, const struct ro_state *now,
-    struct ro_audit_diff *d)
+static const struct ro_entity *
+find_entity_in(const struct ro_entity *v, size_t n, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].id, id) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static const struct ro_artifact *
+find_artifact_in(const struct ro_artifact *v, size_t n, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* Does now show item (op, id), whose intended values are in the want
+ * arrays? */
+static bool
+effect(enum ro_op op, const char *id, const struct ro_entity *wents,
+    size_t nwe, const struct ro_artifact *warts, size_t nwa,
+    const struct ro_policies *wpol, const struct ro_state *now)
 {
 	const struct ro_entity	 *e, *we;
 	const struct ro_artifact *a, *wa;
-	struct ro_audit_diff	  carry = in->carry;
-	size_t			  i, n = 0, c;
 
-	for (i = 0; i < RO_NELEM(carry_keys); i++) {
+	switch (op) {
+	case RO_OP_JOIN:
+		return find_entity(now, id) != NULL;
+	case RO_OP_UPDATE:
+		e = find_entity(now, id);
+		we = find_entity_in(wents, nwe, id);
+		return e != NULL && we != NULL && ro_entity_equal(we, e);
+	case RO_OP_KICK:
+		return find_entity(now, id) == NULL;
+	case RO_OP_SEED:
+		a = find_artifact(now, id);
+		wa = find_artifact_in(warts, nwa, id);
+		return a != NULL && wa != NULL && wa->fingerprint[0] != '\0' &&
+		    strcmp(a->fingerprint, wa->fingerprint) == 0;
+	case RO_OP_PROMOTE:
+		a = find_artifact(now, id);
+		return a != NULL && a->is_promoted;
+	case RO_OP_DELETE:
+		return find_artifact(now, id) == NULL;
+	case RO_OP_POLICIES:
+		return ro_policies_diff(wpol, &now->policies) == 0;
+	}
+	return false;
+}
+
+bool
+ro_intent_effect(enum ro_op op, const char *id, const struct ro_spec *spec,
+    const struct ro_state *now)
+{
+	return effect(op, id, spec->entities, spec->n_entities,
+	    spec->artifacts, spec->n_artifacts, &spec->policies, now);
+}
+
+size_t
+ro_intent_ndoubt(const struct ro_intent *in)
+{
+	return in->ndoubt;
+}
+
+static void
+count_op(struct ro_audit_diff *d, enum ro_op op)
+{
+	switch (op) {
+	case RO_OP_JOIN:	d->join++; break;
+	case RO_OP_UPDATE:	d->update++; break;
+	case RO_OP_KICK:	d->kick++; break;
+	case RO_OP_SEED:	d->seed++; break;
+	case RO_OP_PROMOTE:	d->promote++; break;
+	case RO_OP_DELETE:	d->del++; break;
+	case RO_OP_POLICIES:	d->policies++; break;
+	}
+}
+
+size_t
+ro_intent_done(const struct ro_intent *in, const struct ro_state *now,
+    bool recorded, struct ro_audit_diff *d)
+{
+	const struct ro_state		*w = in->want;
+	const struct ro_intent_item	*v = recorded ? in->doubt : in->items;
+	struct ro_audit_diff		 carry = in->carry;
+	size_t				 i, n = 0, c, nv;
+
+	nv = recorded ? in->ndoubt : in->n;
+	for (i = 0; !recorded && i < RO_NELEM(carry_keys); i++) {
 		c = *carry_field(&carry, i);
 		*carry_field(d, i) += c;
 		n += c;
 	}
-	for (i = 0; i < in->n; i++) {
-		const char *id = in->items[i].id;
-		bool done = false;
-
-		switch (in->items[i].op) {
-		case RO_OP_JOIN:
-			if ((done = find_entity(now, id) != NULL))
-				d->join++;
-			break;
-		case RO_OP_UPDATE:
-			e = find_entity(now, id);
-			we = find_entity(in->want, id);
-			if ((done = e != NULL && we != NULL &&
-			    ro_entity_equal(we, e)))
-				d->update++;
-			break;
-		case RO_OP_KICK:
-			if ((done = find_entity(now, id) == NULL))
-				d->kick++;
-			break;
-		case RO_OP_SEED:
-			a = find_artifact(now, id);
-			wa = find_artifact(in->want, id);
-			if ((done = a != NULL && wa != NULL &&
-			    wa->fingerprint[0] != '\0' &&
-			    strcmp(a->fingerprint, wa->fingerprint) == 0))
-				d->seed++;
-			break;
-		case RO_OP_PROMOTE:
-			a = find_artifact(now, id);
-			if ((done = a != NULL && a->is_promoted))
-				d->promote++;
-			break;
-		case RO_OP_DELETE:
-			if ((done = find_artifact(now, id) == NULL))
-				d->del++;
-			break;
-		case RO_OP_POLICIES:
-			if ((done = ro_policies_diff(&in->want->policies,
-			    &now->policies) == 0))
-				d->policies++;
-			break;
+	for (i = 0; i < nv; i++)
+		if (effect(v[i].op, v[i].id, w->entities, w->n_entities,
+		    w->artifacts, w->n_artifacts, &w->policies, now)) {
+			count_op(d, v[i].op);
+			n++;
 		}
-		n += done;
-	}
 	return n;
 }
 

@@ -9,10 +9,16 @@
  *    write are saved as DIR/<roomId>.json (ro_file_replace: temp file,
  *    fsync, rename, fsync of the folder).
  * 2. Once that record is on disk (the JSONL log's fdatasync), the file is
- *    removed (no fsync needed: see 3).
+ *    removed (no fsync needed: see 3) - unless some request's outcome is
+ *    unknown (a transport failure after it was sent: the RoomServer may
+ *    have made the change) and the cycle could not read the room back to
+ *    settle it: then, before the record is written, the intent is saved
+ *    again with those items as "in doubt", and stays.
  * 3. At the start of the room's next reconcile a file left there means a
  *    cycle stopped between 1 and 2. If the JSONL log holds a record with
- *    its id, the record made it and the file is only removed. Otherwise
+ *    its id, the record made it: only the items in doubt that the room
+ *    shows done are counted into the next record (none: the file is only
+ *    removed). Otherwise
  *    each item whose effect the room shows now (read before anything is
  *    applied) was made by the stopped cycle: those items, plus what the
  *    file carried from an earlier stop, are added to the diff of the next
@@ -37,15 +43,27 @@
 
 struct ro_intent;
 
+/* An item of a plan: op and entity id / artifact name ("policies"). */
+struct ro_intent_item {
+	enum ro_op	 op;
+	char		*id;
+};
+
 /*
  * Save the intent of a cycle of spec's room about to apply plan (made
  * against the room's state): record is the id its audit record will
- * have, carry the counts of an earlier stopped cycle not yet recorded.
+ * have, carry the counts of an earlier stopped cycle not yet recorded,
+ * doubt[0..ndoubt) the items whose outcome is unknown (0 before APPLY).
  * RO_EIO, RO_ENOMEM.
  */
 int	ro_intent_save(const char *dir, const struct ro_spec *spec,
 	    const struct ro_plan *plan, const char *record,
-	    const struct ro_audit_diff *carry, struct ro_err *err);
+	    const struct ro_audit_diff *carry,
+	    const struct ro_intent_item *doubt, size_t ndoubt,
+	    struct ro_err *err);
+/* Does now show the effect of item (op, id) of spec? */
+bool	ro_intent_effect(enum ro_op op, const char *id,
+	    const struct ro_spec *spec, const struct ro_state *now);
 /* Load room's intent. RO_ENOTFOUND when there is none; RO_EINVALID
  * (unreadable), RO_EIO, RO_ENOMEM. */
 int	ro_intent_load(const char *dir, const char *room,
@@ -56,10 +74,13 @@ const char *ro_intent_record(const struct ro_intent *in);
 /* Does the JSONL log at path hold a record with that id? RO_EIO. */
 int	ro_intent_recorded(const char *path, const char *record, bool *yes,
 	    struct ro_err *err);
-/* Add to d what the stopped cycle did (by now) and what it carried;
+/* Items in doubt (after a written record). */
+size_t	ro_intent_ndoubt(const struct ro_intent *in);
+/* Add to d what the stopped cycle did (by now) and what it carried, or,
+ * when its record was written, the items in doubt the room shows done;
  * the number of changes added. */
 size_t	ro_intent_done(const struct ro_intent *in, const struct ro_state *now,
-	    struct ro_audit_diff *d);
+	    bool recorded, struct ro_audit_diff *d);
 /* Remove room's intent (none: RO_OK). RO_EIO. */
 int	ro_intent_remove(const char *dir, const char *room, struct ro_err *err);
 

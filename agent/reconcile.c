@@ -43,7 +43,14 @@ struct cycle {
 	struct ro_strv			 failed_seeds;	/* this cycle */
 	bool				 item_failed;
 	struct ro_intent		*prior;		/* of a stopped cycle */
+	bool				 prior_recorded;	/* its record is
+							   written */
 	bool				 remove_intent;	/* after the record */
+	bool				 keep_intent;	/* items in doubt */
+	struct ro_audit_diff		 carry;		/* in the intent */
+	struct ro_state			*applied;	/* the state applied to */
+	struct ro_intent_item		*doubt;		/* outcome unknown */
+	size_t				 ndoubt;
 };
 
 const char *
@@ -139,6 +146,73 @@ item_failed(struct cycle *cy, const struct ro_err *e)
 	return ro_strv_push(&cy->rec.errors, e->msg);
 }
 
+static int
+add_doubt(struct cycle *cy, enum ro_op op, const char *id)
+{
+	struct ro_intent_item	*v;
+
+	if ((v = reallocarray(cy->doubt, cy->ndoubt + 1, sizeof(*v))) == NULL)
+		return RO_ENOMEM;
+	cy->doubt = v;
+	if ((v[cy->ndoubt].id = strdup(id)) == NULL)
+		return RO_ENOMEM;
+	v[cy->ndoubt++].op = op;
+	return RO_OK;
+}
+
+static void
+doubt_release(struct cycle *cy)
+{
+	size_t	i;
+
+	for (i = 0; i < cy->ndoubt; i++)
+		free(cy->doubt[i].id);
+	free(cy->doubt);
+	cy->doubt = NULL;
+	cy->ndoubt = 0;
+}
+
+static void
+count_op(struct ro_audit_diff *d, enum ro_op op)
+{
+	switch (op) {
+	case RO_OP_JOIN:	d->join++; break;
+	case RO_OP_UPDATE:	d->update++; break;
+	case RO_OP_KICK:	d->kick++; break;
+	case RO_OP_SEED:	d->seed++; break;
+	case RO_OP_PROMOTE:	d->promote++; break;
+	case RO_OP_DELETE:	d->del++; break;
+	case RO_OP_POLICIES:	d->policies++; break;
+	}
+}
+
+/*
+ * Items whose request failed after it was sent (RO_EAGAIN: the server may
+ * have made the change and lost the answer) against the state VERIFY
+ * read: what it shows done was done, once, and is counted.
+ */
+static int
+settle_doubt(struct cycle *cy)
+{
+	size_t	i;
+
+	for (i = 0; i < cy->ndoubt; i++) {
+		if (!ro_intent_effect(cy->doubt[i].op, cy->doubt[i].id,
+		    cy->spec, cy->state))
+			continue;
+		count_op(&cy->rec.diff, cy->doubt[i].op);
+		log_info("room %s: %s %s: the request failed, yet the room "
+		    "shows it done: counted", cy->spec->room_id,
+		    ro_op_name(cy->doubt[i].op), cy->doubt[i].id);
+		if (ro_strv_pushf(&cy->rec.warnings, "%s %s: the request "
+		    "failed, yet the room shows it done: counted",
+		    ro_op_name(cy->doubt[i].op), cy->doubt[i].id) < 0)
+			return RO_ENOMEM;
+	}
+	doubt_release(cy);
+	return RO_OK;
+}
+
 /* Apply one item; on success note how to undo it. ENOMEM is fatal. */
 static int
 apply_item(struct cycle *cy, enum ro_op op, size_t i)
@@ -215,8 +289,15 @@ apply_item(struct cycle *cy, enum ro_op op, size_t i)
 		goto done;
 	}
 	if (rc < 0) {
-		if (rc == RO_EAGAIN)
+		if (rc == RO_EAGAIN) {
 			cy->res->unreachable = true;
+			/* sent, maybe done: VERIFY settles it */
+			if (add_doubt(cy, op, op == RO_OP_POLICIES ?
+			    "policies" : e != NULL ? e->id : a->name) < 0) {
+				error = RO_ENOMEM;
+				goto done;
+			}
+		}
 		if (op == RO_OP_SEED && ro_strv_push(&cy->failed_seeds,
 		    a->name) < 0) {
 			error = RO_ENOMEM;
@@ -381,8 +462,8 @@ write_record(struct cycle *cy, long long t0, struct ro_err *err)
 		goto done;
 	}
 	/* the record is on disk: its intent has served */
-	if (cy->remove_intent && ro_intent_remove(o->intent_dir,
-	    cy->spec->room_id, &se) < 0)
+	if (cy->remove_intent && !cy->keep_intent &&
+	    ro_intent_remove(o->intent_dir, cy->spec->room_id, &se) < 0)
 		log_warnx("room %s: %s", cy->spec->room_id, se.msg);
 	if (o->sink != NULL && o->sink(o->sink_arg, cy->spec->room_id,
 	    line.ptr, line.len, &se) < 0)
@@ -410,16 +491,19 @@ count_prior(struct cycle *cy)
 {
 	size_t	n;
 
-	n = ro_intent_done(cy->prior, cy->state, &cy->rec.diff);
+	n = ro_intent_done(cy->prior, cy->state, cy->prior_recorded,
+	    &cy->rec.diff);
 	cy->remove_intent = true;
 	if (n == 0)
 		return RO_OK;
 	log_warnx("room %s: %zu change%s of an interrupted reconcile (record "
-	    "%s was never written) counted in this record", cy->spec->room_id,
-	    n, n == 1 ? "" : "s", ro_intent_record(cy->prior));
+	    "%s %s) counted in this record", cy->spec->room_id, n,
+	    n == 1 ? "" : "s", ro_intent_record(cy->prior),
+	    cy->prior_recorded ? "left them in doubt" : "was never written");
 	return ro_strv_pushf(&cy->rec.warnings, "%zu change%s of an "
-	    "interrupted reconcile (record %s was never written) counted here",
-	    n, n == 1 ? "" : "s", ro_intent_record(cy->prior));
+	    "interrupted reconcile (record %s %s) counted here", n,
+	    n == 1 ? "" : "s", ro_intent_record(cy->prior),
+	    cy->prior_recorded ? "left them in doubt" : "was never written");
 }
 
 /* One cycle. *again: removals were deferred and progress was made. */
@@ -489,8 +573,9 @@ run_cycle(struct cycle *cy, bool first, bool *again, struct ro_err *err)
 	if (o->audit != NULL && (error = ro_auditlog_wait(o->audit, err)) < 0)
 		return error;
 	if (o->intent_dir != NULL && o->audit != NULL) {
+		cy->carry = cy->rec.diff;
 		if ((error = ro_intent_save(o->intent_dir, cy->spec, &cy->plan,
-		    cy->rec.id, &cy->rec.diff, &se)) < 0) {
+		    cy->rec.id, &cy->carry, NULL, 0, &se)) < 0) {
 			if (error == RO_ENOMEM)
 				return ro_err_set(err, error, "%s", se.msg);
 			res->failed = true;
@@ -517,7 +602,7 @@ run_cycle(struct cycle *cy, bool first, bool *again, struct ro_err *err)
 
 	if (res->phase == RO_PHASE_APPLY)
 		res->phase = RO_PHASE_VERIFY;
-	ro_state_free(cy->state);
+	cy->applied = cy->state;	/* the plan still points into it */
 	cy->state = NULL;
 	if ((error = ro_client_get_state(cy->c, cy->spec->room_id, &cy->state,
 	    &se)) < 0) {
@@ -529,8 +614,25 @@ run_cycle(struct cycle *cy, bool first, bool *again, struct ro_err *err)
 		if (ro_strv_pushf(&cy->rec.errors, "verify: %s", se.msg) < 0)
 			return ro_err_set(err, RO_ENOMEM, "out of memory");
 		res->converged = false;
+		/* requests in doubt and no state to settle them: the intent
+		 * keeps them for the room's next reconcile (intent.h) */
+		if (cy->ndoubt > 0 && cy->remove_intent) {
+			if ((error = ro_intent_save(o->intent_dir, cy->spec,
+			    &cy->plan, cy->rec.id, &cy->carry, cy->doubt,
+			    cy->ndoubt, &se)) == RO_ENOMEM)
+				return ro_err_set(err, error, "%s", se.msg);
+			if (error < 0)
+				log_warnx("room %s: %zu request%s in doubt not "
+				    "kept: %s", cy->spec->room_id, cy->ndoubt,
+				    cy->ndoubt == 1 ? "" : "s", se.msg);
+			else
+				cy->keep_intent = true;
+		}
 	} else {
 		struct ro_guard_result before = cy->guard;
+
+		if ((error = settle_doubt(cy)) < 0)
+			return ro_err_set(err, error, "out of memory");
 
 		if ((error = plan_room(cy, err)) < 0)
 			return error;
@@ -573,13 +675,14 @@ add_counts(struct ro_audit_diff *sum, const struct ro_audit_diff *d)
  * (logged).
  */
 static struct ro_intent *
-load_prior(const struct ro_reconcile_opts *o, const char *room)
+load_prior(const struct ro_reconcile_opts *o, const char *room,
+    bool *recorded)
 {
 	struct ro_intent	*in = NULL;
 	struct ro_err		 e = RO_ERR_INIT;
-	bool			 recorded;
 	int			 rc;
 
+	*recorded = false;
 	if (o->dry_run || o->intent_dir == NULL || o->audit == NULL)
 		return NULL;
 	if ((rc = ro_intent_load(o->intent_dir, room, &in, &e)) ==
@@ -593,7 +696,7 @@ load_prior(const struct ro_reconcile_opts *o, const char *room)
 		return NULL;
 	}
 	if ((rc = ro_intent_recorded(o->audit->path, ro_intent_record(in),
-	    &recorded, &e)) < 0 || recorded) {
+	    recorded, &e)) < 0 || (*recorded && ro_intent_ndoubt(in) == 0)) {
 		if (rc < 0)
 			log_warnx("room %s: %s: intent %s kept for later", room,
 			    e.msg, ro_intent_record(in));
@@ -612,6 +715,7 @@ ro_reconcile_room(struct ro_client *c, const struct ro_spec *spec,
 {
 	struct cycle	 cy;
 	struct ro_intent *prior;
+	bool		 prior_recorded;
 	long long	 t0 = ro_now_ms();
 	int		 max = opts->max_cycles > 0 ? opts->max_cycles :
 			    RO_RECONCILE_MAX_CYCLES;
@@ -624,7 +728,7 @@ ro_reconcile_room(struct ro_client *c, const struct ro_spec *spec,
 	else
 		ro_uuid(res->cid);
 	ro_log_set_cid(res->cid);
-	prior = load_prior(opts, spec->room_id);
+	prior = load_prior(opts, spec->room_id, &prior_recorded);
 	while (again && res->cycles < max) {
 		memset(&cy, 0, sizeof(cy));
 		cy.c = c;
@@ -632,6 +736,7 @@ ro_reconcile_room(struct ro_client *c, const struct ro_spec *spec,
 		cy.opts = opts;
 		cy.res = res;
 		cy.prior = res->cycles == 0 ? prior : NULL;
+		cy.prior_recorded = prior_recorded;
 		res->partial = res->failed = res->unreachable = false;
 		error = run_cycle(&cy, res->cycles == 0, &again, err);
 		res->cycles++;
@@ -648,6 +753,8 @@ ro_reconcile_room(struct ro_client *c, const struct ro_spec *spec,
 		ro_audit_rec_release(&cy.rec);
 		ro_plan_release(&cy.plan);
 		ro_state_free(cy.state);
+		ro_state_free(cy.applied);
+		doubt_release(&cy);
 		undolog_release(&cy.undo);
 		ro_strv_release(&cy.failed_seeds);
 		if (error < 0)
