@@ -361,18 +361,47 @@ match(const cJSON *o, const char *key, const char *want)
 	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
 }
 
+/*
+ * A filter value that JSON writers copy verbatim (ro_buf_add_json_str
+ * escapes none of these characters): a record whose field has the value
+ * holds it as a substring, so a line without it cannot match and is not
+ * parsed. Ids, revisions and room ids are all plain.
+ */
+static bool
+plain(const char *v)
+{
+	const char	*p;
+
+	if (v == NULL || v[0] == '\0')
+		return false;
+	for (p = v; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		    *p == '.' || *p == ':'))
+			return false;
+	return true;
+}
+
 int
 ro_auditlog_read(const char *path, const char *room, const char *rev,
     const char *cid, cJSON *arr, size_t *bad, struct ro_err *err)
 {
-	FILE	*f;
-	char	*line = NULL;
-	size_t	 cap = 0;
-	ssize_t	 n;
-	cJSON	*o;
-	int	 error = RO_OK;
+	const char	*need[3];
+	size_t		 nneed = 0, i;
+	FILE		*f;
+	char		*line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	cJSON		*o;
+	int		 error = RO_OK;
 
 	*bad = 0;
+	if (plain(room))
+		need[nneed++] = room;
+	if (plain(rev))
+		need[nneed++] = rev;
+	if (plain(cid))
+		need[nneed++] = cid;
 	if ((f = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT)
 			return RO_OK;
@@ -381,6 +410,12 @@ ro_auditlog_read(const char *path, const char *room, const char *rev,
 	while ((n = getline(&line, &cap, f)) != -1) {
 		if (n <= 1)
 			continue;
+		for (i = 0; i < nneed; i++)
+			if (memmem(line, (size_t)n, need[i],
+			    strlen(need[i])) == NULL)
+				break;
+		if (i < nneed)
+			continue;	/* cannot match: not parsed */
 		o = (size_t)n > RO_AUDIT_LINE_MAX ? NULL :
 		    cJSON_ParseWithLength(line, (size_t)n);
 		if (!cJSON_IsObject(o)) {

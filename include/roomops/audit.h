@@ -109,7 +109,10 @@ void	ro_auditlog_close(struct ro_auditlog *log);
 /*
  * Read records from a JSONL file (missing file: no records). Each parsed
  * line matching the filters (NULL: any) is added to arr (a cJSON array).
- * Malformed lines are counted in *bad and skipped.
+ * Malformed lines are counted in *bad and skipped. A filter value made
+ * of [A-Za-z0-9._:-] only (ids, revisions, room ids) is looked for as a
+ * substring first: lines without it are skipped unparsed, so *bad then
+ * counts the malformed lines among those holding the value.
  */
 int	ro_auditlog_read(const char *path, const char *room, const char *rev,
 	    const char *cid, cJSON *arr, size_t *bad, struct ro_err *err);
