@@ -15,7 +15,7 @@ if [ -n "${RO_BUILD_DIR:-}" ] && [ -z "${RO_BENCH_TOOL:-}" ]; then
 fi
 export RO_BENCH_NO_BUILD=1
 rc=0
-RO_BENCH_ROOMS=20 RO_BENCH_CONCURRENCY=4 RO_BENCH_GIT_SPECS=5,20 \
+RO_BENCH_ROOMS=20 RO_BENCH_CONCURRENCY=4 RO_BENCH_GIT_SPECS=5,20,20s \
     RO_BENCH_COMMITS=2 RO_BENCH_PUSHES=3 RO_BENCH_EDITS=5 \
     RO_BENCH_IDLE_ROOMS=20 RO_BENCH_IDLE_S=1 RO_BENCH_POLL_S=2 \
     RO_BENCH_WRK_S=1 RO_BENCH_SYNC_TIMEOUT=60 \
@@ -27,7 +27,8 @@ fail() { echo "smoke_bench: $*" >&2; exit 1; }
 
 # every benchmark of the run, with the sizes above
 want="ceiling.get.c4 ceiling.write.c4 full.20.c4 noop.20.c4
-git.initial.5 git.initial.20 git.commit.5 git.commit.20 restart.git.20
+git.initial.5 git.initial.20 git.initial.20s git.commit.5 git.commit.20
+git.commit.20s restart.git.20
 poll.bytes poll.cpu latency.webhook latency.poll latency.save
 idle.rss.20 idle.wakeups.20 restart.folder.20"
 n=0
