@@ -86,9 +86,18 @@ ff_init(struct ff *f, bool git)
 FF_FN void
 ff_free(struct ff *f)
 {
+	char	*data_dir = f->sim.data_dir;	/* simctl_cleanup resets it */
+	int	 st;
+
+	/* a clean exit after SIGTERM: drained, and (sanitizer builds) no
+	 * error or leak found at exit */
+	if (f->a.pid != 0 && (st = ac_agent_stop(&f->a)) != 0) {
+		ac_agent_dump(&f->a);
+		fail_msg("the agent exited %d after SIGTERM", st);
+	}
 	ac_agent_cleanup(&f->a);
 	simctl_cleanup(&f->sim);
-	free(f->sim.data_dir);
+	free(data_dir);
 	if (f->git)
 		gs_repo_free(&f->r);
 	tu_rmrf(f->root);

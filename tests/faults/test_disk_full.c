@@ -208,7 +208,7 @@ test_disk_full(void **state)
 	for (n = 0, i = 0; i <= gen; i++)
 		n += NROOMS * changes(i);
 	assert_int_equal(ff_assert_ledger_n(&f, NROOMS), n);
-	ac_agent_cleanup(&f.a);
+	assert_int_equal(ac_agent_stop(&f.a), 0);
 	teardown(NULL);
 	free(filler);
 	free(mnt);

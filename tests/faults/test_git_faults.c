@@ -285,7 +285,7 @@ test_remote_slow(void **state)
 	assert_true(atomic_load(&p.served) >= 2);
 	assert_false(has_source_error(&f));
 	assert_int_equal(ff_assert_ledger_n(&f, 3), 3 * (NBASE + 1) * 2);
-	ac_agent_cleanup(&f.a);
+	assert_int_equal(ac_agent_stop(&f.a), 0);
 	proxy_stop(&p);
 	gs_server_stop(&gd);
 	ff_free(&f);
