@@ -11,7 +11,8 @@
  *          the record of that commit
  *   relay  an inetd-style TCP front for a command (git daemon --inetd)
  *          that counts connections and bytes in each direction
- *   run    run a command N times: wall and CPU time (wait4 rusage)
+ *   run    run a command N times: wall and CPU time (wait4 rusage);
+ *          its stdout is dropped, its stderr may go to a file
  *   idle   CPU time, context switches and RSS of a process over a window
  *
  * Times come from CLOCK_MONOTONIC in microseconds; every wait is bounded.
@@ -49,7 +50,6 @@
 #define SPEC_MAX	(1u << 20)	/* bytes of one spec template */
 #define RELAY_CONNS	16		/* connections relayed at once */
 #define RELAY_CHUNK	65536		/* bytes per read */
-#define OUT_MAX		4096		/* bytes captured from a command */
 #define FILES_MAX	64		/* spec files per save run */
 #define WAIT_TICK_MS	50		/* re-read period when no event */
 
@@ -97,7 +97,7 @@ num(const char *s, long lo, long hi, const char *what)
 	return v;
 }
 
-/* --- series of samples ----------------------------------------------- */
+/* --- series of samples --------------------------------------------------- */
 
 struct series {
 	double	*v;
@@ -158,7 +158,7 @@ series_print(const char *name, struct series *s)
 	    s->n > 0 ? sum / (double)s->n : 0);
 }
 
-/* --- commands ---------------------------------------------------------- */
+/* --- commands ------------------------------------------------------------ */
 
 /* Run argv; its stdout into out (NUL-terminated, may be NULL), stderr
  * kept. Returns the exit status, or -1. */
@@ -199,7 +199,7 @@ run_capture(char *const argv[], char *out, size_t outsz)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* --- tailing the audit log -------------------------------------------- */
+/* --- tailing the audit log ----------------------------------------------- */
 
 struct tail {
 	int	 fd;
@@ -409,7 +409,7 @@ match_room(const char *line, void *arg)
 	return strcmp(v, m->rev) == 0;
 }
 
-/* --- save ------------------------------------------------------------------ */
+/* --- save ---------------------------------------------------------------- */
 
 struct inw {
 	pid_t	pid;
@@ -437,7 +437,8 @@ inw_start(struct inw *w, const char *dir)
 		dup2(o[1], 1);
 		dup2(e[1], 2);
 		execlp("inotifywait", "inotifywait", "-m", "-e",
-		    "moved_to,close_write", "--format", "%f", dir, (char *)NULL);
+		    "moved_to,close_write", "--format", "%f", dir,
+		    (char *)NULL);
 		_exit(127);
 	}
 	close(o[1]);
@@ -506,9 +507,10 @@ cmd_save(int argc, char **argv)
 	struct series		 conv = { 0 }, inwait = { 0 };
 	struct tail		 t;
 	struct inw		 w;
-	struct room_match	 m;
+	struct room_match	 m, none = { "", NULL };
 	struct pollfd		 pfd[2];
-	const char		*dir = NULL, *audit = NULL, *marker = "Agent one";
+	const char		*dir = NULL, *audit = NULL;
+	const char		*marker = "Agent one";
 	char			 line[65536], tag[64], outcome[64];
 	long			 count = 10, gap = 30, timeout = 10000;
 	long long		 t0, tc, ti, deadline;
@@ -555,8 +557,8 @@ cmd_save(int argc, char **argv)
 		struct spec_file *f = &files[(size_t)k % nfiles];
 
 		snprintf(tag, sizeof(tag), "s%d-%lld", k, (long long)getpid());
-		(void)tail_scan(&t, match_room, &(struct room_match){ "", NULL },
-		    line, sizeof(line));	/* drop earlier records */
+		/* drop earlier records (no room is "") */
+		(void)tail_scan(&t, match_room, &none, line, sizeof(line));
 		t0 = spec_save(f, tag, atomic);
 		deadline = t0 + timeout * 1000LL;
 		tc = ti = 0;
@@ -607,7 +609,7 @@ cmd_save(int argc, char **argv)
 	return timeouts > 0 ? 1 : 0;
 }
 
-/* --- push ---------------------------------------------------------------------- */
+/* --- push ---------------------------------------------------------------- */
 
 /* POST an empty JSON push payload with a bearer token; the status. */
 static int
@@ -690,12 +692,13 @@ cmd_push(int argc, char **argv)
 	struct spec_file	 f;
 	struct series		 conv = { 0 }, recon = { 0 };
 	struct tail		 t;
-	struct room_match	 m;
+	struct room_match	 m, none = { "", NULL };
 	char			*work = NULL;
 	const char		*file = NULL, *audit = NULL;
 	const char		*hook = NULL, *secret_file = NULL;
 	const char		*marker = "Agent one";
-	char			 line[65536], tag[64], sha[128], msg[96], v[64];
+	char			 line[65536], tag[64], sha[128], msg[96];
+	char			 v[64];
 	char			 secret[512];
 	long			 count = 5, maxdelay = 0, timeout = 30000;
 	long long		 t0, tc, deadline;
@@ -752,8 +755,7 @@ cmd_push(int argc, char **argv)
 		    run_capture(head, sha, sizeof(sha)) != 0)
 			die("git commit in %s failed", work);
 		sha[strcspn(sha, "\n")] = '\0';
-		(void)tail_scan(&t, match_room, &(struct room_match){ "", NULL },
-		    line, sizeof(line));
+		(void)tail_scan(&t, match_room, &none, line, sizeof(line));
 		if (run_capture(push, NULL, 0) != 0)
 			die("git push in %s failed", work);
 		t0 = now_us();
@@ -775,8 +777,8 @@ cmd_push(int argc, char **argv)
 		}
 		if (tc == 0) {
 			timeouts++;
-			fprintf(stderr, "push %d: %.12s: no record within %ld ms\n",
-			    k, sha, timeout);
+			fprintf(stderr, "push %d: %.12s: no record within "
+			    "%ld ms\n", k, sha, timeout);
 			continue;
 		}
 		series_add(&conv, (double)(tc - t0) / 1000.0);
@@ -794,7 +796,7 @@ cmd_push(int argc, char **argv)
 	return timeouts > 0 ? 1 : 0;
 }
 
-/* --- relay ------------------------------------------------------------------- */
+/* --- relay --------------------------------------------------------------- */
 
 static volatile sig_atomic_t	want_quit;
 
@@ -934,7 +936,8 @@ cmd_relay(int argc, char **argv)
 			continue;
 		if ((i = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 			continue;
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+		    sv) == -1) {
 			close(i);
 			continue;
 		}
@@ -966,7 +969,7 @@ cmd_relay(int argc, char **argv)
 	return 0;
 }
 
-/* --- run ---------------------------------------------------------------------- */
+/* --- run ----------------------------------------------------------------- */
 
 static int
 cmd_run(int argc, char **argv)
@@ -974,6 +977,7 @@ cmd_run(int argc, char **argv)
 	struct series	 wall = { 0 }, cpu = { 0 };
 	struct rusage	 ru;
 	char		**cmd = NULL;
+	const char	*log = NULL;
 	long		 count = 5;
 	long long	 t0;
 	pid_t		 pid;
@@ -982,6 +986,8 @@ cmd_run(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
 			count = num(argv[++i], 1, 100000, "--count");
+		else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
+			log = argv[++i];
 		else if (strcmp(argv[i], "--") == 0 && i + 1 < argc) {
 			cmd = &argv[i + 1];
 			break;
@@ -989,16 +995,19 @@ cmd_run(int argc, char **argv)
 			die("run: unknown argument %s", argv[i]);
 	}
 	if (cmd == NULL)
-		die("usage: run [--count N] -- CMD [ARG...]");
+		die("usage: run [--count N] [--log FILE] -- CMD [ARG...]");
 	for (i = 0; i < count; i++) {
 		t0 = now_us();
 		if ((pid = fork()) == -1)
 			die("fork: %s", strerror(errno));
 		if (pid == 0) {
-			int devnull = open("/dev/null", O_RDWR);
+			int devnull = open("/dev/null", O_RDWR), lfd;
 
 			if (devnull != -1)
 				dup2(devnull, 1);
+			if (log != NULL && (lfd = open(log, O_WRONLY | O_CREAT |
+			    O_APPEND | O_CLOEXEC, 0644)) != -1)
+				dup2(lfd, 2);
 			execvp(cmd[0], cmd);
 			_exit(127);
 		}
@@ -1007,8 +1016,9 @@ cmd_run(int argc, char **argv)
 				die("wait4: %s", strerror(errno));
 		series_add(&wall, (double)(now_us() - t0) / 1000.0);
 		series_add(&cpu, (double)(ru.ru_utime.tv_sec +
-		    ru.ru_stime.tv_sec) * 1000.0 + (double)(ru.ru_utime.tv_usec +
-		    ru.ru_stime.tv_usec) / 1000.0);
+		    ru.ru_stime.tv_sec) * 1000.0 +
+		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) /
+		    1000.0);
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 			fprintf(stderr, "run: %s exited with %d\n", cmd[0],
 			    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
@@ -1020,7 +1030,7 @@ cmd_run(int argc, char **argv)
 	return failed;
 }
 
-/* --- idle --------------------------------------------------------------------- */
+/* --- idle ---------------------------------------------------------------- */
 
 struct snap {
 	unsigned long long	switches;	/* voluntary + involuntary */
