@@ -67,6 +67,10 @@ struct daemon {
 	char			*api_token;
 	char			*webhook_secret;
 	char			 shard_str[RO_SHARD_STR_MAX];
+	/* read by API threads: fixed at start (a reload swaps d->cfg) */
+	const char		*audit_path;
+	const char		*watch_dir;
+	struct ro_shard		 shard;
 	char			 repo_dir[PATH_MAX];
 	char			 intent_dir[PATH_MAX];
 	unsigned long		 audit_errors_seen;	/* under mu */
@@ -378,6 +382,17 @@ op_apply(void *arg, struct ro_spec *spec, bool dry_run, bool confirm,
 	struct apply_ctx	*ac;
 	struct ro_job		*job;
 
+	if (!ro_shard_owns(&d->shard, spec->room_id)) {
+		char	owner[RO_SHARD_STR_MAX];
+		struct ro_shard o = { (unsigned)ro_shard_of(spec->room_id,
+				    d->shard.count), d->shard.count };
+
+		ro_err_set(err, RO_ECONFLICT, "room %s belongs to shard %s; "
+		    "this agent is shard %s", spec->room_id,
+		    ro_shard_str(owner, &o), d->shard_str);
+		ro_spec_free(spec);
+		return RO_ECONFLICT;
+	}
 	if ((ac = calloc(1, sizeof(*ac))) == NULL) {
 		ro_spec_free(spec);
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
@@ -459,7 +474,7 @@ op_status(void *arg)
 	cJSON_AddBoolToObject(o, "ready", ready(d));
 	/* a record held for a full disk: nothing is applied meanwhile */
 	au = cJSON_AddObjectToObject(o, "audit");
-	cJSON_AddStringToObject(au, "log", d->cfg->audit_log);
+	cJSON_AddStringToObject(au, "log", d->audit_path);
 	cJSON_AddBoolToObject(au, "blocked", blocked);
 	cJSON_AddNumberToObject(au, "writeErrors",
 	    (double)ro_auditlog_errors(&d->audit));
@@ -473,8 +488,8 @@ op_status(void *arg)
 		cJSON_AddNullToObject(src, "lastFetch");
 		cJSON_AddNullToObject(src, "lastError");
 	}
-	if (d->cfg->watch != NULL)
-		cJSON_AddStringToObject(src, "watch", d->cfg->watch);
+	if (d->watch_dir != NULL)
+		cJSON_AddStringToObject(src, "watch", d->watch_dir);
 	return o;
 }
 
@@ -566,7 +581,7 @@ op_audit(void *arg, size_t count, const char *cid, const char *room,
     cJSON *entries, struct ro_err *err)
 {
 	struct daemon		*d = arg;
-	const char		*path = d->cfg->audit_log;
+	const char		*path = d->audit_path;
 	struct stat		 st;
 	cJSON			*found = NULL, *item;
 	char			*b = NULL, *nl;
@@ -788,6 +803,9 @@ setup(struct daemon *d, struct ro_err *err)
 	int			 error;
 
 	ro_shard_str(d->shard_str, &cfg->shard);
+	d->shard = cfg->shard;
+	d->audit_path = cfg->audit_log;	/* cfg is kept until exit */
+	d->watch_dir = cfg->watch;
 	if ((error = ro_file_mkdirs(cfg->state_dir, 0750, err)) < 0 ||
 	    (error = parent_dir(cfg->audit_log, err)) < 0 ||
 	    (error = ro_auditlog_open(&d->audit, cfg->audit_log, err)) < 0)

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "roomops/shard.h"
 #include "agentctl.h"
 
 #define API_TOKEN	"e2e-api-token-0123456789"
@@ -1076,6 +1077,60 @@ test_api_token(void **state)
 	assert_non_null(ans);
 }
 
+/* A sharded agent refuses POST /apply for a room of another shard, so two
+ * agents behind one Service never both apply a room. */
+static int
+setup_shard(void **state)
+{
+	struct fx	*f;
+	const char	*extra[] = { "--shard", "0/2", NULL };
+
+	if (setup_bare(state) < 0)
+		return -1;
+	f = *state;
+	start(f, extra);
+	WAIT(f, ac_ready(&f->a));
+	return 0;
+}
+
+static void
+test_apply_other_shard(void **state)
+{
+	struct fx	*f = *state;
+	char		 room[32], *b;
+	cJSON		*ans;
+	long		 st;
+	int		 i, mine = -1, theirs = -1;
+
+	for (i = 0; i < 64 && (mine < 0 || theirs < 0); i++) {
+		snprintf(room, sizeof(room), "room-shard-%02d", i);
+		if (ro_shard_of(room, 2) == 0 && mine < 0)
+			mine = i;
+		else if (ro_shard_of(room, 2) == 1 && theirs < 0)
+			theirs = i;
+	}
+	assert_true(mine >= 0 && theirs >= 0);
+	snprintf(room, sizeof(room), "room-shard-%02d", theirs);
+	b = body(room, 1, "T");
+	ans = apply(f, b, NULL, &st);
+	assert_int_equal(st, 409);
+	{
+		char *text = cJSON_PrintUnformatted(ans);
+
+		assert_true(tu_contains(text, "shard 1/2"));
+		cJSON_free(text);
+	}
+	cJSON_Delete(ans);
+	free(b);
+	assert_int_equal(ac_audit_count(f->audit, NULL, NULL), 0);
+	snprintf(room, sizeof(room), "room-shard-%02d", mine);
+	b = body(room, 1, "T");
+	ans = apply(f, b, NULL, &st);
+	check_apply_ok(ans, st, "VERIFY");
+	cJSON_Delete(ans);
+	free(b);
+}
+
 /* --- webhooks on a Git source ---------------------------------------- */
 
 static void
@@ -1407,6 +1462,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_suspend_resume_confirm,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_other_shard,
+		    setup_shard, teardown),
 		cmocka_unit_test_setup_teardown(test_api_token, setup_token,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_webhook, setup_git,
