@@ -142,7 +142,8 @@ pct(const double *v, size_t n, double p)
 	return v[k - 1];
 }
 
-/* "NAME n=.. p50=.. p90=.. p99=.. max=.. mean=.." (values in ms). */
+/* "NAME n=.. p50=.. p90=.. p99=.. max=.. mean=.." (values in ms); the
+ * samples are freed. */
 static void
 series_print(const char *name, struct series *s)
 {
@@ -156,6 +157,8 @@ series_print(const char *name, struct series *s)
 	    name, s->n, pct(s->v, s->n, 50), pct(s->v, s->n, 90),
 	    pct(s->v, s->n, 99), s->n > 0 ? s->v[s->n - 1] : 0,
 	    s->n > 0 ? sum / (double)s->n : 0);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }
 
 /* --- commands ------------------------------------------------------------ */
@@ -227,6 +230,14 @@ tail_open(struct tail *t, const char *path, long wait_ms)
 		die("inotify %s: %s", path, strerror(errno));
 	if ((t->buf = malloc(TAIL_BUF)) == NULL)
 		die("out of memory");
+}
+
+static void
+tail_close(struct tail *t)
+{
+	close(t->fd);
+	close(t->ino);
+	free(t->buf);
 }
 
 static void
@@ -606,6 +617,10 @@ cmd_save(int argc, char **argv)
 	if (use_inw)
 		series_print("save.inotifywait_ms", &inwait);
 	printf("save.other_outcomes %zu\nsave.timeouts %zu\n", other, timeouts);
+	tail_close(&t);
+	for (i = 0; i < (int)nfiles; i++)
+		free(files[i].text);
+	free(files);
 	return timeouts > 0 ? 1 : 0;
 }
 
@@ -793,6 +808,8 @@ cmd_push(int argc, char **argv)
 	series_print("push.converged_ms", &conv);
 	series_print("push.reconcile_ms", &recon);
 	printf("push.other_outcomes %zu\npush.timeouts %zu\n", other, timeouts);
+	tail_close(&t);
+	free(f.text);
 	return timeouts > 0 ? 1 : 0;
 }
 
