@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -36,6 +37,7 @@
 #define DAEMON_READY_WINDOW_MS	30000	/* "answered recently" */
 #define DAEMON_EVENTS		16	/* epoll events per wait */
 #define DAEMON_ONCE_POLL_MS	20	/* --once: look for idle workers */
+#define DAEMON_ARENAS		2	/* malloc arenas */
 #define DAEMON_AUDIT_BLOCK	(64u << 10)	/* bytes per read of the log */
 #define DAEMON_AUDIT_SCAN_MAX	(256ull << 20)	/* bytes of the log GET
 						   /audit looks through */
@@ -1225,6 +1227,8 @@ ro_daemon_run(struct ro_config *cfg)
 	struct ro_err	err = RO_ERR_INIT;
 	int		rc;
 
+	/* few malloc arenas: per-thread arenas keep freed memory (RSS) */
+	mallopt(M_ARENA_MAX, DAEMON_ARENAS);
 	memset(&d, 0, sizeof(d));
 	d.cfg = cfg;
 	d.epfd = d.sigfd = d.wakefd = d.tickfd = d.resyncfd = -1;

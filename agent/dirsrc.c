@@ -1,5 +1,7 @@
 /* dirsrc.c: the local folder source: changed files to room jobs. */
 #include <limits.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +13,13 @@
 #include "roomops/seed.h"
 #include "roomops/spec.h"
 #include "roomops/specset.h"
+#include "roomops/strmap.h"
 #include "dirsrc.h"
 
 #include "../common/banned.h"
 
 #define DIRSRC_DIGEST_LEN	12	/* hex characters in worktree:<h> */
+#define DIRSRC_INFLIGHT_MAX	256	/* jobs queued at once: bounds memory */
 
 struct entry {
 	char		*path;		/* relative to the root */
@@ -43,6 +47,8 @@ struct ro_dirsrc {
 	/* thread only */
 	struct entry		*e;
 	size_t			 n, cap;
+	struct ro_strmap	 by_path;	/* path -> index + 1 */
+	struct ro_strmap	 by_room;	/* roomId -> index + 1 */
 	struct entry		*gone;		/* deleted in this batch */
 	size_t			 ngone, gonecap;
 	struct ro_strv		 dups;		/* rejected: room declared by
@@ -60,24 +66,51 @@ entry_release(struct entry *e)
 static struct entry *
 find_path(struct ro_dirsrc *d, const char *path)
 {
-	size_t	i;
+	uintptr_t	v = (uintptr_t)ro_strmap_get(&d->by_path, path);
 
-	for (i = 0; i < d->n; i++)
-		if (strcmp(d->e[i].path, path) == 0)
-			return &d->e[i];
-	return NULL;
+	return v != 0 ? &d->e[v - 1] : NULL;
 }
 
 static struct entry *
 find_room(struct ro_dirsrc *d, const char *room, const char *not_path)
 {
-	size_t	i;
+	uintptr_t	 v = (uintptr_t)ro_strmap_get(&d->by_room, room);
+	struct entry	*e;
 
-	for (i = 0; i < d->n; i++)
-		if (strcmp(d->e[i].room_id, room) == 0 &&
-		    strcmp(d->e[i].path, not_path) != 0)
-			return &d->e[i];
-	return NULL;
+	if (v == 0)
+		return NULL;
+	e = &d->e[v - 1];
+	return strcmp(e->path, not_path) != 0 ? e : NULL;
+}
+
+static int
+map_put(struct ro_strmap *m, const char *key, size_t i)
+{
+	return ro_strmap_put(m, key, (void *)(uintptr_t)(i + 1));
+}
+
+/* Take e out of the index; its strings move to the caller. The last
+ * entry fills its place (the maps hold indexes, updated here). */
+static struct entry
+detach(struct ro_dirsrc *d, struct entry *e)
+{
+	struct entry	out = *e;
+	size_t		i = (size_t)(e - d->e), last = d->n - 1;
+
+	ro_strmap_del(&d->by_path, e->path);
+	if (e->room_id != NULL &&
+	    (uintptr_t)ro_strmap_get(&d->by_room, e->room_id) == i + 1)
+		ro_strmap_del(&d->by_room, e->room_id);
+	if (i != last) {
+		d->e[i] = d->e[last];
+		/* keys exist already: no allocation, cannot fail */
+		(void)map_put(&d->by_path, d->e[i].path, i);
+		if (d->e[i].room_id != NULL && (uintptr_t)ro_strmap_get(
+		    &d->by_room, d->e[i].room_id) == last + 1)
+			(void)map_put(&d->by_room, d->e[i].room_id, i);
+	}
+	d->n--;
+	return out;
 }
 
 /* The content that matters: what the plan compares. */
@@ -148,6 +181,8 @@ queue(struct ro_dirsrc *d, struct ro_spec *spec, const char *dg,
 	job->done = job_done;
 	job->done_arg = d;
 	pthread_mutex_lock(&d->mu);
+	while (d->outstanding >= DIRSRC_INFLIGHT_MAX && !d->stop)
+		pthread_cond_wait(&d->cv, &d->mu);	/* workers catch up */
 	d->outstanding++;
 	pthread_mutex_unlock(&d->mu);
 	if (ro_workq_push(d->o.q, job, err) < 0) {
@@ -225,7 +260,9 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
 		}
 		e = &d->e[d->n++];
 		memset(e, 0, sizeof(*e));
-		if ((e->path = strdup(rel)) == NULL) {
+		if ((e->path = strdup(rel)) == NULL ||
+		    map_put(&d->by_path, rel, d->n - 1) < 0) {
+			free(e->path);
 			d->n--;
 			error = RO_ENOMEM;
 			goto fail;
@@ -235,8 +272,12 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
 		ro_spec_free(spec);	/* saved without a change */
 		return RO_OK;
 	}
+	if (e->room_id != NULL && (uintptr_t)ro_strmap_get(&d->by_room,
+	    e->room_id) == (uintptr_t)(e - d->e) + 1)
+		ro_strmap_del(&d->by_room, e->room_id);
 	free(e->room_id);
-	if ((e->room_id = strdup(spec->room_id)) == NULL) {
+	if ((e->room_id = strdup(spec->room_id)) == NULL ||
+	    map_put(&d->by_room, e->room_id, (size_t)(e - d->e)) < 0) {
 		error = RO_ENOMEM;
 		goto fail;
 	}
@@ -314,8 +355,7 @@ load_one(struct ro_dirsrc *d, const char *rel, bool force,
 			d->gone = v;
 			d->gonecap = cap;
 		}
-		d->gone[d->ngone++] = *e;
-		*e = d->e[--d->n];
+		d->gone[d->ngone++] = detach(d, e);
 		return RO_OK;
 	}
 	if (error == RO_OK) {
@@ -403,70 +443,46 @@ settle_gone(struct ro_dirsrc *d, long long detected_ms, struct ro_err *err)
 	return error;
 }
 
-/* The root as the specset loader reports paths: strip "root/". */
-static const char *
-relative(const struct ro_dirsrc *d, const char *path)
-{
-	size_t	n = strlen(d->o.root);
-
-	if (strncmp(path, d->o.root, n) == 0 && path[n] == '/')
-		return path + n + 1;
-	return path;
-}
-
 static int
 scan(struct ro_dirsrc *d, bool force, long long detected_ms,
     struct ro_err *err)
 {
-	struct ro_specset	*set = NULL;
-	struct ro_strv		 gone = RO_STRV_INIT, errs = RO_STRV_INIT;
-	char			*root = d->root;
-	size_t			 i, j;
+	struct ro_strv		 files = RO_STRV_INIT, gone = RO_STRV_INIT;
+	struct ro_strmap	 present = RO_STRMAP_INIT;
+	struct ro_diag		 diag = RO_DIAG_INIT;
+	size_t			 i;
 	int			 error, rc;
 
-	if ((error = ro_specset_load(&set, &root, 1, true, true, err)) < 0)
-		return error;
-	/* files that failed: report, keep their rooms as they are */
-	for (i = 0; i < set->bad_files.n; i++) {
-		const char *rel = relative(d, set->bad_files.v[i]);
-
-		for (j = 0; j < set->diag.errors.n; j++)
-			if (strncmp(set->diag.errors.v[j], set->bad_files.v[i],
-			    strlen(set->bad_files.v[i])) == 0)
-				ro_strv_push(&errs, set->diag.errors.v[j]);
-		reject(d, rel, &errs);
-		ro_strv_release(&errs);
-	}
-	/* specs that are gone */
-	for (i = 0; i < d->n; i++) {
-		bool	found = false;
-
-		for (j = 0; !found && j < set->bad_files.n; j++)
-			found = strcmp(relative(d, set->bad_files.v[j]),
-			    d->e[i].path) == 0;
-		for (j = 0; !found && j < set->n; j++)
-			found = strcmp(relative(d, set->specs[j]->path),
-			    d->e[i].path) == 0;
-		if (!found)
-			ro_strv_push(&gone, d->e[i].path);
-	}
+	/* the list only: specs are loaded one at a time below, so memory
+	 * does not grow with the number of rooms */
+	if ((error = ro_specset_list(&files, d->root, &diag, err)) < 0)
+		goto done;
+	for (i = 0; i < diag.errors.n; i++)
+		log_warnx("watch %s: %s", d->root, diag.errors.v[i]);
+	for (i = 0; i < files.n; i++)
+		if (ro_strmap_put(&present, files.v[i], files.v[i]) < 0) {
+			error = ro_err_set(err, RO_ENOMEM, "out of memory");
+			goto done;
+		}
+	/* specs that are gone: settled after the batch (a move is no loss) */
+	for (i = 0; i < d->n; i++)
+		if (ro_strmap_get(&present, d->e[i].path) == NULL &&
+		    ro_strv_push(&gone, d->e[i].path) < 0) {
+			error = ro_err_set(err, RO_ENOMEM, "out of memory");
+			goto done;
+		}
 	for (i = 0; i < gone.n && error == RO_OK; i++)
 		error = load_one(d, gone.v[i], force, detected_ms, err);
-	for (i = 0; i < set->n && error == RO_OK; i++) {
-		struct ro_spec *spec = set->specs[i];
-
-		set->specs[i] = NULL;
-		error = take_spec(d, relative(d, spec->path), spec, force,
-		    detected_ms, err);
-	}
+	for (i = 0; i < files.n && error == RO_OK; i++)
+		error = load_one(d, files.v[i], force, detected_ms, err);
 	rc = settle_gone(d, detected_ms, err);
 	if (error == RO_OK)
 		error = rc;
-	for (i = 0; i < set->n; i++)
-		ro_spec_free(set->specs[i]);
-	set->n = 0;
+done:
+	ro_strmap_release(&present);
+	ro_strv_release(&files);
 	ro_strv_release(&gone);
-	ro_specset_free(set);
+	ro_diag_release(&diag);
 	return error;
 }
 
@@ -548,6 +564,7 @@ run(void *arg)
 			failed = d->scan_failed;
 			d->scan_failed = false;
 			pthread_mutex_unlock(&d->mu);
+			malloc_trim(0);	/* a full scan's peak: give it back */
 			if (d->o.idle != NULL)
 				d->o.idle(d->o.idle_arg, failed);
 			pthread_mutex_lock(&d->mu);
@@ -661,6 +678,8 @@ ro_dirsrc_free(struct ro_dirsrc *d)
 	for (i = 0; i < d->n; i++)
 		entry_release(&d->e[i]);
 	free(d->e);
+	ro_strmap_release(&d->by_path);
+	ro_strmap_release(&d->by_room);
 	for (i = 0; i < d->ngone; i++)
 		entry_release(&d->gone[i]);
 	free(d->gone);

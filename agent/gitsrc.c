@@ -2,7 +2,9 @@
  * jobs, and write each commit's audit records into its note. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "roomops/log.h"
 #include "roomops/seed.h"
 #include "roomops/spec.h"
+#include "roomops/strmap.h"
 #include "roomops/yaml.h"
 #include "gitsrc.h"
 #include "history.h"
@@ -20,6 +23,7 @@
 
 #define GITSRC_CURSOR		"cursor"	/* file in the state dir */
 #define GITSRC_OID_HEX		(GIT_OID_HEXSZ + 1)
+#define GITSRC_INFLIGHT_MAX	256	/* jobs of a commit queued at once */
 #define GITSRC_TREE_CACHE_OBJ	(4u << 20)	/* bytes: largest tree cached */
 #define GITSRC_CACHE_MAX	(32u << 20)	/* bytes: libgit2 object cache */
 
@@ -64,6 +68,8 @@ struct ro_gitsrc {
 	bool			 recovered;	/* JSONL recovery done */
 	struct specinfo		*idx;
 	size_t			 nidx, capidx;
+	struct ro_strmap	 idx_path;	/* path -> index + 1 */
+	struct ro_strmap	 idx_room;	/* roomId -> index + 1 (latest) */
 	bool			 idx_built;
 	char			 shard_str[RO_SHARD_STR_MAX];
 	long long		 detected_ms;
@@ -102,23 +108,40 @@ specinfo_release(struct specinfo *si)
 static struct specinfo *
 idx_find_path(struct ro_gitsrc *g, const char *path)
 {
-	size_t	i;
+	uintptr_t	v = (uintptr_t)ro_strmap_get(&g->idx_path, path);
 
-	for (i = 0; i < g->nidx; i++)
-		if (strcmp(g->idx[i].path, path) == 0)
-			return &g->idx[i];
-	return NULL;
+	return v != 0 ? &g->idx[v - 1] : NULL;
+}
+
+static int
+idx_map(struct ro_strmap *m, const char *key, size_t i)
+{
+	return ro_strmap_put(m, key, (void *)(uintptr_t)(i + 1));
 }
 
 static void
 idx_remove(struct ro_gitsrc *g, const char *path)
 {
 	struct specinfo	*si;
+	size_t		 i, last;
 
 	if ((si = idx_find_path(g, path)) == NULL)
 		return;
+	i = (size_t)(si - g->idx);
+	last = g->nidx - 1;
+	ro_strmap_del(&g->idx_path, si->path);
+	if ((uintptr_t)ro_strmap_get(&g->idx_room, si->room_id) == i + 1)
+		ro_strmap_del(&g->idx_room, si->room_id);
 	specinfo_release(si);
-	*si = g->idx[--g->nidx];
+	if (i != last) {
+		*si = g->idx[last];
+		/* existing keys: no allocation, cannot fail */
+		(void)idx_map(&g->idx_path, si->path, i);
+		if ((uintptr_t)ro_strmap_get(&g->idx_room, si->room_id) ==
+		    last + 1)
+			(void)idx_map(&g->idx_room, si->room_id, i);
+	}
+	g->nidx--;
 }
 
 /* Is there a file at path in commit? (false on any error) */
@@ -148,14 +171,23 @@ static struct specinfo *
 idx_find_live_room(struct ro_gitsrc *g, const char *room, const char *not_path,
     const git_oid *commit)
 {
-	size_t	i;
+	uintptr_t	 v = (uintptr_t)ro_strmap_get(&g->idx_room, room);
+	struct specinfo	*si;
+	size_t		 i;
 
-	for (i = 0; i < g->nidx; i++)
-		if (strcmp(g->idx[i].room_id, room) == 0 &&
-		    strcmp(g->idx[i].path, not_path) != 0 &&
-		    path_at(g, commit, g->idx[i].path))
-			return &g->idx[i];
-	return NULL;
+	if (v == 0)
+		return NULL;
+	si = &g->idx[v - 1];
+	if (strcmp(si->path, not_path) == 0) {
+		/* rare: look for an older entry of the room elsewhere */
+		for (i = 0; i < g->nidx; i++)
+			if (strcmp(g->idx[i].room_id, room) == 0 &&
+			    strcmp(g->idx[i].path, not_path) != 0 &&
+			    path_at(g, commit, g->idx[i].path))
+				return &g->idx[i];
+		return NULL;
+	}
+	return path_at(g, commit, si->path) ? si : NULL;
 }
 
 /* Folder of path relative to the spec root (for seed resolution). */
@@ -183,9 +215,12 @@ idx_put(struct ro_gitsrc *g, const char *path, const struct ro_spec *spec)
 	char		 dir[PATH_MAX];
 	size_t		 i, cap;
 
-	if ((si = idx_find_path(g, path)) != NULL)
+	if ((si = idx_find_path(g, path)) != NULL) {
+		if ((uintptr_t)ro_strmap_get(&g->idx_room, si->room_id) ==
+		    (uintptr_t)(si - g->idx) + 1)
+			ro_strmap_del(&g->idx_room, si->room_id);
 		specinfo_release(si);
-	else {
+	} else {
 		if (g->nidx == g->capidx) {
 			cap = g->capidx != 0 ? g->capidx * 2 : 64;
 			if ((v = reallocarray(g->idx, cap, sizeof(*v))) == NULL)
@@ -197,7 +232,9 @@ idx_put(struct ro_gitsrc *g, const char *path, const struct ro_spec *spec)
 	}
 	memset(si, 0, sizeof(*si));
 	if ((si->path = strdup(path)) == NULL ||
-	    (si->room_id = strdup(spec->room_id)) == NULL)
+	    (si->room_id = strdup(spec->room_id)) == NULL ||
+	    idx_map(&g->idx_path, path, (size_t)(si - g->idx)) < 0 ||
+	    idx_map(&g->idx_room, spec->room_id, (size_t)(si - g->idx)) < 0)
 		goto oom;
 	si->prune = (pr = ro_spec_annotation(spec, "roomops/prune")) != NULL &&
 	    strcmp(pr, "true") == 0;
@@ -461,6 +498,8 @@ queue_spec(struct pass *p, struct ro_spec *spec, struct ro_err *err)
 	job->done_arg = p->b;
 	ro_rooms_add(g->o.rooms, job->room_id, job->spec->path);
 	pthread_mutex_lock(&p->b->mu);
+	while (p->b->pending >= GITSRC_INFLIGHT_MAX)
+		pthread_cond_wait(&p->b->cv, &p->b->mu);  /* workers catch up */
 	p->b->pending++;
 	pthread_mutex_unlock(&p->b->mu);
 	if (ro_workq_push(g->o.q, job, err) < 0) {
@@ -1135,6 +1174,7 @@ run(void *arg)
 		}
 		g->rejected = false;
 		error = pass(g, (what & RO_GITSRC_RESYNC) != 0, &err);
+		malloc_trim(0);		/* a big pass's peak: give it back */
 		if (error < 0) {
 			log_warnx("git: %s", err.msg);
 			set_error(g, err.msg);
@@ -1259,6 +1299,8 @@ ro_gitsrc_free(struct ro_gitsrc *g)
 	for (i = 0; i < g->nidx; i++)
 		specinfo_release(&g->idx[i]);
 	free(g->idx);
+	ro_strmap_release(&g->idx_path);
+	ro_strmap_release(&g->idx_room);
 	pthread_cond_destroy(&g->cv);
 	pthread_mutex_destroy(&g->mu);
 	free(g);

@@ -467,6 +467,43 @@ done:
 	return error;
 }
 
+int
+ro_specset_list(struct ro_strv *out, const char *root, struct ro_diag *diag,
+    struct ro_err *err)
+{
+	struct walk	 w;
+	size_t		 i, n = strlen(root);
+	const char	*rel;
+	int		 error;
+
+	memset(&w, 0, sizeof(w));
+	w.diag = diag;
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if ((error = walk_arg(&w, root, err)) < 0)
+		goto done;
+	if ((error = mark_same_files(&w)) < 0) {
+		ro_err_set(err, error, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < w.n; i++) {
+		if (w.files[i].skip)
+			continue;
+		rel = w.files[i].path;
+		if (strncmp(rel, root, n) == 0 && rel[n] == '/')
+			rel += n + 1;
+		if ((error = ro_strv_push(out, rel)) < 0) {
+			ro_err_set(err, error, "out of memory");
+			goto done;
+		}
+	}
+done:
+	for (i = 0; i < w.n; i++)
+		sfile_release(&w.files[i]);
+	free(w.files);
+	return error;
+}
+
 struct ro_spec *
 ro_specset_find(const struct ro_specset *set, const char *room_id)
 {

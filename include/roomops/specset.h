@@ -37,6 +37,15 @@ struct ro_specset {
 int	ro_specset_load(struct ro_specset **out, char *const *paths,
 	    size_t n_paths, bool resolve_seeds, bool keep_content,
 	    struct ro_err *err);
+/*
+ * Only the walk of ro_specset_load(): every spec file under the folder
+ * root (the same rules: *.yaml and *.yml, hidden entries and links leaving
+ * the root skipped, sorted, each file once), as paths relative to root,
+ * appended to out. Walk problems go to diag.
+ * @return RO_OK, RO_ENOTFOUND, RO_EIO, RO_ENOMEM, RO_ETOOBIG
+ */
+int	ro_specset_list(struct ro_strv *out, const char *root,
+	    struct ro_diag *diag, struct ro_err *err);
 /* Spec for roomId, or NULL. */
 struct ro_spec *ro_specset_find(const struct ro_specset *set,
 	    const char *room_id);
