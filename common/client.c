@@ -424,18 +424,27 @@ ro_client_update(struct ro_client *c, const char *room_id,
 	    e, err);
 }
 
-int
-ro_client_kick(struct ro_client *c, const char *room_id,
-    const char *entity_id, struct ro_err *err)
+/* A request without a body: build the URL, send, map the outcome. */
+static int
+simple(struct ro_client *c, const char *method, const char *what,
+    const char *room_id, const char *mid, const char *name, const char *tail,
+    enum idem idem, struct ro_err *err)
 {
 	struct req	r;
 	int		error;
 
-	req_init(&r, "DELETE", "kick", entity_id, IDEM_404_DONE);
-	if ((error = build_url(c, &r, room_id, "/entities/", entity_id, NULL,
-	    err)) < 0)
+	req_init(&r, method, what, name, idem);
+	if ((error = build_url(c, &r, room_id, mid, name, tail, err)) < 0)
 		return error;
 	return perform(c, &r, err);
+}
+
+int
+ro_client_kick(struct ro_client *c, const char *room_id,
+    const char *entity_id, struct ro_err *err)
+{
+	return simple(c, "DELETE", "kick", room_id, "/entities/", entity_id,
+	    NULL, IDEM_404_DONE, err);
 }
 
 int
@@ -492,28 +501,16 @@ int
 ro_client_promote(struct ro_client *c, const char *room_id, const char *name,
     struct ro_err *err)
 {
-	struct req	r;
-	int		error;
-
-	req_init(&r, "POST", "promote", name, IDEM_NONE);
-	if ((error = build_url(c, &r, room_id, "/artifacts/", name, "/promote",
-	    err)) < 0)
-		return error;
-	return perform(c, &r, err);
+	return simple(c, "POST", "promote", room_id, "/artifacts/", name,
+	    "/promote", IDEM_NONE, err);
 }
 
 int
 ro_client_delete_artifact(struct ro_client *c, const char *room_id,
     const char *name, struct ro_err *err)
 {
-	struct req	r;
-	int		error;
-
-	req_init(&r, "DELETE", "delete", name, IDEM_404_DONE);
-	if ((error = build_url(c, &r, room_id, "/artifacts/", name, NULL,
-	    err)) < 0)
-		return error;
-	return perform(c, &r, err);
+	return simple(c, "DELETE", "delete", room_id, "/artifacts/", name,
+	    NULL, IDEM_404_DONE, err);
 }
 
 int
