@@ -750,7 +750,7 @@ op_hook(void *arg, const char *source, const char *ref, struct ro_err *err)
 		return ro_err_set(err, RO_ENOTFOUND, "no Git source configured");
 	log_info("webhook from %s (%s): checking the remote", source,
 	    ref != NULL ? ref : "no ref");
-	ro_gitsrc_trigger(d->git, RO_GITSRC_CHECK);
+	ro_gitsrc_trigger(d->git, RO_GITSRC_CHECK | RO_GITSRC_FETCH);
 	return RO_OK;
 }
 

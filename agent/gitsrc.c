@@ -1082,7 +1082,7 @@ done:
 
 /* One pass: check the remote, fetch, catch up, push notes. */
 static int
-pass(struct ro_gitsrc *g, bool resync, struct ro_err *err)
+pass(struct ro_gitsrc *g, bool resync, bool fetch_now, struct ro_err *err)
 {
 	struct ro_gitrepo_remote	 rem;
 	struct ro_gitrepo_fetch_result	 fr;
@@ -1095,11 +1095,16 @@ pass(struct ro_gitsrc *g, bool resync, struct ro_err *err)
 	int				 error;
 
 	memset(&fr, 0, sizeof(fr));
-	if ((error = ro_gitrepo_remote_head(g->repo, &rem, err)) < 0)
-		return error;
-	ro_metrics_observe(g->o.metrics, RO_M_POLL_DURATION,
-	    (ro_now_ms() - t0) / 1000.0);
-	if (rem.moved || !rem.local_present) {
+	memset(&rem, 0, sizeof(rem));
+	/* a webhook already said the branch moved: the head check would
+	 * cost a connection for nothing, so fetch at once */
+	if (!fetch_now) {
+		if ((error = ro_gitrepo_remote_head(g->repo, &rem, err)) < 0)
+			return error;
+		ro_metrics_observe(g->o.metrics, RO_M_POLL_DURATION,
+		    (ro_now_ms() - t0) / 1000.0);
+	}
+	if (fetch_now || rem.moved || !rem.local_present) {
 		g->detected_ms = ro_now_ms();
 		if ((error = ro_gitrepo_fetch(g->repo, RO_GITREPO_FETCH_BRANCH |
 		    RO_GITREPO_FETCH_NOTES, &fr, err)) < 0)
@@ -1173,7 +1178,8 @@ run(void *arg)
 			load_cursor(g);
 		}
 		g->rejected = false;
-		error = pass(g, (what & RO_GITSRC_RESYNC) != 0, &err);
+		error = pass(g, (what & RO_GITSRC_RESYNC) != 0,
+		    (what & RO_GITSRC_FETCH) != 0, &err);
 		malloc_trim(0);		/* a big pass's peak: give it back */
 		if (error < 0) {
 			log_warnx("git: %s", err.msg);

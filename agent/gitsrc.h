@@ -40,8 +40,10 @@
 #define RO_GITSRC_MAX_PENDING	20	/* K */
 
 enum ro_gitsrc_trigger {
-	RO_GITSRC_CHECK = 0x1,		/* poll tick, webhook, ref moved */
-	RO_GITSRC_RESYNC = 0x2		/* full drift check at the head */
+	RO_GITSRC_CHECK = 0x1,		/* poll tick, ref moved */
+	RO_GITSRC_RESYNC = 0x2,		/* full drift check at the head */
+	RO_GITSRC_FETCH = 0x4		/* a webhook said the branch moved:
+					   fetch without the head check */
 };
 
 struct ro_gitsrc_opts {
