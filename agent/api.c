@@ -39,6 +39,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "roomops/audit.h"
 #include "roomops/diag.h"
 #include "roomops/log.h"
 #include "roomops/spec.h"
@@ -202,23 +203,6 @@ static char oom_body[] = "{\"error\":\"out of memory\"}";
 
 /* ------------------------------------------------------------------ */
 /* small helpers */
-
-static void
-now_iso8601(char *buf, size_t len)
-{
-	struct timespec	ts;
-	struct tm	tm;
-	char		base[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (gmtime_r(&ts.tv_sec, &tm) == NULL ||
-	    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
-		return;
-	}
-	snprintf(buf, len, "%.19s.%03uZ", base,
-	    (unsigned)(ts.tv_nsec / 1000000L) % 1000u);
-}
 
 /* Up to 64 bytes of s for a message, other than printable ASCII as '?'. */
 static const char *
@@ -1076,9 +1060,9 @@ static cJSON *
 status_doc(const char *s)
 {
 	cJSON	*doc;
-	char	 ts[40];
+	char	 ts[RO_TS_LEN + 1];
 
-	now_iso8601(ts, sizeof(ts));
+	ro_now_iso(ts);
 	if ((doc = cJSON_CreateObject()) == NULL)
 		return NULL;
 	if (cJSON_AddStringToObject(doc, "status", s) == NULL ||

@@ -290,17 +290,6 @@ empty_diff(void)
 	return o;
 }
 
-static cJSON *
-strv_json(const struct ro_strv *sv)
-{
-	cJSON	*a = cJSON_CreateArray();
-	size_t	 i;
-
-	for (i = 0; a != NULL && i < sv->n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
-	return a;
-}
-
 static void
 apply_done(void *arg, const struct ro_job *job,
     const struct ro_reconcile_result *res, int error, const struct ro_err *err)
@@ -343,8 +332,8 @@ apply_done(void *arg, const struct ro_job *job,
 	cJSON_AddBoolToObject(o, "converged", res->converged);
 	cJSON_AddItemToObject(o, "diff", res->diff != NULL ?
 	    cJSON_Duplicate(res->diff, true) : empty_diff());
-	cJSON_AddItemToObject(o, "warnings", strv_json(&res->warnings));
-	cJSON_AddItemToObject(o, "errors", strv_json(&res->errors));
+	cJSON_AddItemToObject(o, "warnings", ro_strv_to_json(&res->warnings));
+	cJSON_AddItemToObject(o, "errors", ro_strv_to_json(&res->errors));
 	cJSON_AddNumberToObject(o, "cycles", res->cycles);
 	cJSON_AddNumberToObject(o, "duration", res->duration_ms / 1000.0);
 	if (!ac->dry_run && !res->failed) {

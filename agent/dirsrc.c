@@ -486,15 +486,6 @@ done:
 	return error;
 }
 
-static bool
-is_spec(const char *p)
-{
-	size_t	n = strlen(p);
-
-	return (n > 5 && strcmp(p + n - 5, ".yaml") == 0) ||
-	    (n > 4 && strcmp(p + n - 4, ".yml") == 0);
-}
-
 static int
 apply_changes(struct ro_dirsrc *d, const struct ro_strv *paths,
     long long detected_ms, struct ro_err *err)
@@ -514,7 +505,7 @@ apply_changes(struct ro_dirsrc *d, const struct ro_strv *paths,
 				    !ro_strv_contains(&todo, d->e[j].path))
 					ro_strv_push(&todo, d->e[j].path);
 			}
-		else if (is_spec(p)) {
+		else if (ro_specset_is_spec_name(p)) {
 			if (!ro_strv_contains(&todo, p))
 				ro_strv_push(&todo, p);
 		} else

@@ -13,6 +13,7 @@
 #include "roomops/log.h"
 #include "roomops/seed.h"
 #include "roomops/spec.h"
+#include "roomops/specset.h"
 #include "roomops/strmap.h"
 #include "roomops/yaml.h"
 #include "gitsrc.h"
@@ -731,15 +732,6 @@ seed_users(struct ro_gitsrc *g, const char *path, struct ro_strv *out)
 	return RO_OK;
 }
 
-static bool
-is_spec_path(const char *p)
-{
-	size_t	n = strlen(p);
-
-	return (n > 5 && strcmp(p + n - 5, ".yaml") == 0) ||
-	    (n > 4 && strcmp(p + n - 4, ".yml") == 0);
-}
-
 /* Every spec at commit into the index (after a restart). */
 static int
 build_index(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
@@ -849,7 +841,7 @@ process(struct ro_gitsrc *g, const git_oid *commit, const git_oid *prev,
 	    (!resync && (error = batch_recover(g, &b, commit, err)) < 0))
 		goto done;
 	for (i = 0; i < paths->n; i++) {
-		if (is_spec_path(paths->v[i])) {
+		if (ro_specset_is_spec_name(paths->v[i])) {
 			if (!ro_strv_contains(&todo, paths->v[i]) &&
 			    (error = ro_strv_push(&todo, paths->v[i])) < 0)
 				goto oom;
@@ -975,7 +967,7 @@ supersede(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
 	if ((error = changed_paths(g, commit, &paths, err)) < 0)
 		goto done;
 	for (i = 0; i < paths.n && error == RO_OK; i++) {
-		if (!is_spec_path(paths.v[i]))
+		if (!ro_specset_is_spec_name(paths.v[i]))
 			continue;
 		spec = NULL;
 		ro_buf_reset(&blob);

@@ -360,17 +360,6 @@ ro_rooms_confirmed(struct ro_rooms *r, const char *room_id, const char *rev)
 }
 
 static cJSON *
-strv_json(const struct ro_strv *sv)
-{
-	cJSON	*a = cJSON_CreateArray();
-	size_t	 i;
-
-	for (i = 0; a != NULL && i < sv->n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
-	return a;
-}
-
-static cJSON *
 room_json(const struct room *rm)
 {
 	cJSON	*o;
@@ -396,8 +385,8 @@ room_json(const struct room *rm)
 		    cJSON_Duplicate(rm->pending, true));
 	else
 		cJSON_AddNullToObject(o, "pendingDiff");
-	cJSON_AddItemToObject(o, "blocked", strv_json(&rm->blocked));
-	cJSON_AddItemToObject(o, "errors", strv_json(&rm->errors));
+	cJSON_AddItemToObject(o, "blocked", ro_strv_to_json(&rm->blocked));
+	cJSON_AddItemToObject(o, "errors", ro_strv_to_json(&rm->errors));
 	cJSON_AddNumberToObject(o, "cyclesSinceConverged",
 	    (double)rm->cycles_unconverged);
 	cJSON_AddBoolToObject(o, "suspended", rm->suspended);

@@ -24,6 +24,7 @@
 #include "roomops/buf.h"
 #include "roomops/file.h"
 #include "roomops/log.h"
+#include "roomops/specset.h"
 #include "watch.h"
 
 #include "../common/banned.h"
@@ -159,7 +160,7 @@ ro_watch_is_spec(const char *relpath)
 			break;
 		p = slash + 1;
 	}
-	return ends_with(part, n, ".yaml") || ends_with(part, n, ".yml");
+	return ro_specset_is_spec_name(part);
 }
 
 static void

@@ -253,8 +253,8 @@ ro_state_free(struct ro_state *s)
 	free(s);
 }
 
-static cJSON *
-strv_to_json(const struct ro_strv *sv)
+cJSON *
+ro_strv_to_json(const struct ro_strv *sv)
 {
 	cJSON	*arr;
 	size_t	 i;
@@ -295,7 +295,7 @@ ro_entity_to_json(const struct ro_entity *e, const char *room_id)
 	    e->visibility != NULL ? e->visibility : "team") ||
 	    !add_opt_str(o, "ownerUserId", e->owner_user_id) ||
 	    !cJSON_AddItemToObject(o, "capabilities",
-	    strv_to_json(&e->capabilities)) ||
+	    ro_strv_to_json(&e->capabilities)) ||
 	    (pol = cJSON_AddObjectToObject(o, "policy")) == NULL ||
 	    !cJSON_AddStringToObject(pol, "allow_commands_from",
 	    e->policy.allow_commands_from != NULL ?
@@ -303,9 +303,9 @@ ro_entity_to_json(const struct ro_entity *e, const char *room_id)
 	    !cJSON_AddBoolToObject(pol, "sandbox_mode",
 	    e->policy.sandbox_mode) ||
 	    !cJSON_AddItemToObject(pol, "env_whitelist",
-	    strv_to_json(&e->policy.env_whitelist)) ||
+	    ro_strv_to_json(&e->policy.env_whitelist)) ||
 	    !cJSON_AddItemToObject(pol, "scopes",
-	    strv_to_json(&e->policy.scopes)))
+	    ro_strv_to_json(&e->policy.scopes)))
 		goto fail;
 	return o;
 fail:
@@ -323,7 +323,7 @@ ro_artifact_to_json(const struct ro_artifact *a)
 	if (!cJSON_AddStringToObject(o, "name", a->name) ||
 	    !cJSON_AddStringToObject(o, "type", a->type) ||
 	    !cJSON_AddStringToObject(o, "workspace", a->workspace) ||
-	    !cJSON_AddItemToObject(o, "tags", strv_to_json(&a->tags)) ||
+	    !cJSON_AddItemToObject(o, "tags", ro_strv_to_json(&a->tags)) ||
 	    !cJSON_AddStringToObject(o, "fingerprint", a->fingerprint) ||
 	    !cJSON_AddStringToObject(o, "contentHash", a->content_hash) ||
 	    !cJSON_AddNumberToObject(o, "size", (double)a->size) ||

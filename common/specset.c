@@ -84,8 +84,8 @@ add_file(struct walk *w, const char *path, const char *root, const char *dir,
 	return RO_OK;
 }
 
-static bool
-is_spec_name(const char *name)
+bool
+ro_specset_is_spec_name(const char *name)
 {
 	size_t	n = strlen(name);
 
@@ -178,11 +178,11 @@ walk_dir(struct walk *w, const char *root, const char *rroot,
 			if ((error = walk_dir(w, root, rroot, child, crel,
 			    depth + 1, err)) < 0)
 				goto done;
-		} else if (is_spec_name(names.v[i]) && S_ISREG(st.st_mode)) {
+		} else if (ro_specset_is_spec_name(names.v[i]) && S_ISREG(st.st_mode)) {
 			if ((error = add_file(w, child, root, rel, &st,
 			    err)) < 0)
 				goto done;
-		} else if (is_spec_name(names.v[i]) && S_ISLNK(st.st_mode)) {
+		} else if (ro_specset_is_spec_name(names.v[i]) && S_ISLNK(st.st_mode)) {
 			if (stat(child, &tst) == 0 && S_ISREG(tst.st_mode) &&
 			    link_inside(child, rroot)) {
 				if ((error = add_file(w, child, root, rel,

@@ -152,5 +152,7 @@ void	ro_state_free(struct ro_state *s);
 cJSON	*ro_entity_to_json(const struct ro_entity *e, const char *room_id);
 cJSON	*ro_artifact_to_json(const struct ro_artifact *a);	/* state shape */
 cJSON	*ro_policies_to_json(const struct ro_policies *p);
+/* A JSON array of the strings of sv. NULL on ENOMEM. */
+cJSON	*ro_strv_to_json(const struct ro_strv *sv);
 
 #endif

@@ -46,6 +46,8 @@ int	ro_specset_load(struct ro_specset **out, char *const *paths,
  */
 int	ro_specset_list(struct ro_strv *out, const char *root,
 	    struct ro_diag *diag, struct ro_err *err);
+/* Is name (or a path) a spec file name: "*.yaml" or "*.yml"? */
+bool	ro_specset_is_spec_name(const char *name);
 /* Spec for roomId, or NULL. */
 struct ro_spec *ro_specset_find(const struct ro_specset *set,
 	    const char *room_id);
