@@ -4,14 +4,13 @@
 #include <string.h>
 
 #include "roomops/audit.h"
+#include "roomops/strmap.h"
 #include "rooms.h"
 
 #include "../common/banned.h"
 
-#define ROOMS_BUCKETS_MIN	64
 
 struct room {
-	struct room	*next;		/* hash chain */
 	char		*id;
 	char		*file;
 	char		*last_rev;
@@ -31,34 +30,18 @@ struct room {
 
 struct ro_rooms {
 	pthread_mutex_t	  mu;
-	struct room	**buckets;
-	size_t		  nbuckets;
+	struct ro_strmap  by_id;	/* roomId -> struct room */
 	struct room	**order;	/* insertion order */
 	size_t		  n, cap;
 };
-
-static uint64_t
-hash(const char *s)
-{
-	uint64_t	h = 1469598103934665603ull;	/* FNV-1a */
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
 
 int
 ro_rooms_new(struct ro_rooms **out, struct ro_err *err)
 {
 	struct ro_rooms	*r;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->buckets = calloc(ROOMS_BUCKETS_MIN, sizeof(*r->buckets))) ==
-	    NULL) {
-		free(r);
+	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	}
-	r->nbuckets = ROOMS_BUCKETS_MIN;
 	pthread_mutex_init(&r->mu, NULL);
 	*out = r;
 	return RO_OK;
@@ -87,7 +70,7 @@ ro_rooms_free(struct ro_rooms *r)
 	for (i = 0; i < r->n; i++)
 		room_free(r->order[i]);
 	free(r->order);
-	free(r->buckets);
+	ro_strmap_release(&r->by_id);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 }
@@ -95,33 +78,7 @@ ro_rooms_free(struct ro_rooms *r)
 static struct room *
 find(struct ro_rooms *r, const char *id)
 {
-	struct room	*rm;
-
-	for (rm = r->buckets[hash(id) % r->nbuckets]; rm != NULL;
-	    rm = rm->next)
-		if (strcmp(rm->id, id) == 0)
-			return rm;
-	return NULL;
-}
-
-static int
-grow(struct ro_rooms *r)
-{
-	struct room	**b, *rm, *next;
-	size_t		  nb = r->nbuckets * 2, i;
-
-	if ((b = calloc(nb, sizeof(*b))) == NULL)
-		return RO_ENOMEM;
-	for (i = 0; i < r->nbuckets; i++)
-		for (rm = r->buckets[i]; rm != NULL; rm = next) {
-			next = rm->next;
-			rm->next = b[hash(rm->id) % nb];
-			b[hash(rm->id) % nb] = rm;
-		}
-	free(r->buckets);
-	r->buckets = b;
-	r->nbuckets = nb;
-	return RO_OK;
+	return ro_strmap_get(&r->by_id, id);
 }
 
 static int
@@ -142,8 +99,6 @@ add_locked(struct ro_rooms *r, const char *id, const char *file,
 	}
 	if (r->n >= RO_ROOMS_MAX)
 		return RO_ETOOBIG;
-	if (r->n >= r->nbuckets * 2 && grow(r) < 0)
-		return RO_ENOMEM;
 	if (r->n == r->cap) {
 		cap = r->cap != 0 ? r->cap * 2 : 64;
 		if ((order = reallocarray(r->order, cap, sizeof(*order))) ==
@@ -154,14 +109,13 @@ add_locked(struct ro_rooms *r, const char *id, const char *file,
 	}
 	if ((rm = calloc(1, sizeof(*rm))) == NULL ||
 	    (rm->id = strdup(id)) == NULL ||
-	    (file != NULL && (rm->file = strdup(file)) == NULL)) {
+	    (file != NULL && (rm->file = strdup(file)) == NULL) ||
+	    ro_strmap_put(&r->by_id, id, rm) < 0) {
 		if (rm != NULL)
 			room_free(rm);
 		return RO_ENOMEM;
 	}
 	rm->outcome = "unknown";
-	rm->next = r->buckets[hash(id) % r->nbuckets];
-	r->buckets[hash(id) % r->nbuckets] = rm;
 	r->order[r->n++] = rm;
 	*out = rm;
 	return RO_OK;
@@ -193,17 +147,11 @@ ro_rooms_known(struct ro_rooms *r, const char *room_id)
 void
 ro_rooms_remove(struct ro_rooms *r, const char *room_id)
 {
-	struct room	**pp, *rm = NULL;
-	size_t		  i;
+	struct room	*rm;
+	size_t		 i;
 
 	pthread_mutex_lock(&r->mu);
-	for (pp = &r->buckets[hash(room_id) % r->nbuckets]; *pp != NULL;
-	    pp = &(*pp)->next)
-		if (strcmp((*pp)->id, room_id) == 0) {
-			rm = *pp;
-			*pp = rm->next;
-			break;
-		}
+	rm = ro_strmap_del(&r->by_id, room_id);
 	for (i = 0; rm != NULL && i < r->n; i++)
 		if (r->order[i] == rm) {
 			memmove(&r->order[i], &r->order[i + 1],
