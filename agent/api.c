@@ -174,7 +174,8 @@ sha256(const void *p, size_t n, unsigned char out[SHA256_DIGEST_LENGTH])
 static bool
 bearer_eq(struct req *r, const unsigned char want[32])
 {
-	return ro_hook_bearer_eq(ro_api_header(r, MHD_HTTP_HEADER_AUTHORIZATION),
+	return ro_hook_bearer_eq(ro_api_header(r,
+	    MHD_HTTP_HEADER_AUTHORIZATION),
 	    want);
 }
 
@@ -258,11 +259,13 @@ req_begin(struct req *r, const char *url, const char *method)
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	if ((error = split_path(r, url)) == RO_EINVALID) {
-		ro_apireply_fail(r, MHD_HTTP_BAD_REQUEST, "malformed percent-encoding in "
+		ro_apireply_fail(r, MHD_HTTP_BAD_REQUEST,
+		    "malformed percent-encoding in "
 		    "the path");
 		return;
 	} else if (error == RO_ENOMEM) {
-		ro_apireply_fail(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+		ro_apireply_fail(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "out of memory");
 		return;
 	}
 	for (i = 0; error == RO_OK && i < RO_NELEM(routes); i++) {
@@ -277,11 +280,13 @@ req_begin(struct req *r, const char *url, const char *method)
 	}
 	if (r->route == NULL) {
 		if (r->allow != NULL)
-			ro_apireply_fail(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method %s is not "
+			ro_apireply_fail(r, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "method %s is not "
 			    "allowed here (allowed: %s)",
 			    ro_api_shown(q, sizeof(q), method), r->allow);
 		else
-			ro_apireply_fail(r, MHD_HTTP_NOT_FOUND, "no such endpoint");
+			ro_apireply_fail(r, MHD_HTTP_NOT_FOUND,
+			    "no such endpoint");
 		return;
 	}
 	rt = r->route;
@@ -290,25 +295,29 @@ req_begin(struct req *r, const char *url, const char *method)
 			r->param = r->seg[i];
 	if (rt->flags & RF_HOOK) {
 		if ((r->hook = ro_apihook_index(r->param)) < 0) {
-			ro_apireply_fail(r, MHD_HTTP_NOT_FOUND, "unknown webhook source "
+			ro_apireply_fail(r, MHD_HTTP_NOT_FOUND,
+			    "unknown webhook source "
 			    "(github, gitlab, gitea or generic)");
 			return;
 		}
 		if (!api->have_secret) {
 			ro_apihook_count(r, RO_M_HOOK_DISABLED);
-			ro_apireply_fail(r, MHD_HTTP_NOT_FOUND, "webhooks are disabled: no "
+			ro_apireply_fail(r, MHD_HTTP_NOT_FOUND,
+			    "webhooks are disabled: no "
 			    "webhook secret is configured");
 			return;
 		}
 	}
 	if ((rt->flags & RF_AUTH) && api->have_token &&
 	    !bearer_eq(r, api->token_sha)) {
-		ro_apireply_fail(r, MHD_HTTP_UNAUTHORIZED, "missing or wrong API token "
+		ro_apireply_fail(r, MHD_HTTP_UNAUTHORIZED,
+		    "missing or wrong API token "
 		    "(Authorization: Bearer <token>)");
 		return;
 	}
 	if ((rt->flags & RF_ROOM) && !ro_spec_valid_room_id(r->param))
-		ro_apireply_fail(r, MHD_HTTP_BAD_REQUEST, "invalid roomId \"%s\" (expected "
+		ro_apireply_fail(r, MHD_HTTP_BAD_REQUEST,
+		    "invalid roomId \"%s\" (expected "
 		    "\"room-\" and at least 6 letters, digits, '_' or '-')",
 		    ro_api_shown(q, sizeof(q), r->param));
 }
@@ -324,10 +333,12 @@ req_body(struct req *r, const char *data, size_t n)
 			return true;
 		if (rt->flags & RF_HOOK)
 			ro_apihook_count(r, RO_M_HOOK_TOO_LARGE);
-		ro_apireply_fail(r, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than %zu "
+		ro_apireply_fail(r, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "body larger than %zu "
 		    "bytes", rt->body_max);
 	} else if (r->fail_status == 0 && r->drained + n > API_SMALL_MAX)
-		ro_apireply_fail(r, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than %u "
+		ro_apireply_fail(r, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "body larger than %u "
 		    "bytes", API_SMALL_MAX);
 	r->drained += n;
 	return r->drained <= API_DRAIN_MAX;
@@ -399,7 +410,8 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 			return ro_apireply_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
 			    "body of %llu bytes is larger than %zu bytes", cl,
 			    max);
-		ro_apireply_fail(r, MHD_HTTP_CONTENT_TOO_LARGE, "body of %llu bytes is "
+		ro_apireply_fail(r, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "body of %llu bytes is "
 		    "larger than %zu bytes", cl, max);
 		return MHD_YES;
 	}
@@ -413,7 +425,8 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 		return ro_apiroutes_applied(r);
 	if ((status = r->fail_status) != 0) {
 		ret = r->allow != NULL && status == MHD_HTTP_METHOD_NOT_ALLOWED ?
-		    ro_apireply_json_h(r, status, r->fail_doc, MHD_HTTP_HEADER_ALLOW,
+		    ro_apireply_json_h(r, status, r->fail_doc,
+		    MHD_HTTP_HEADER_ALLOW,
 		    r->allow) : ro_apireply_json(r, status, r->fail_doc);
 		r->fail_doc = NULL;
 		return ret;

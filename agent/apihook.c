@@ -94,7 +94,8 @@ ro_apihook_receive(struct req *r)
 		if (ro_api_log_allowed(api, note, sizeof(note)))
 			log_info("api: webhook %s: missing or wrong "
 			    "signature%s", src, note);
-		return ro_apireply_error(r, MHD_HTTP_UNAUTHORIZED, "missing or wrong "
+		return ro_apireply_error(r, MHD_HTTP_UNAUTHORIZED,
+		    "missing or wrong "
 		    "webhook signature");
 	}
 	ev = ro_api_header(r, "X-GitHub-Event");
@@ -110,7 +111,8 @@ ro_apihook_receive(struct req *r)
 	}
 	if (!rate_take(api, r->hook)) {
 		ro_apihook_count(r, RO_M_HOOK_RATE_LIMITED);
-		return ro_apireply_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "more than "
+		return ro_apireply_error(r, MHD_HTTP_TOO_MANY_REQUESTS,
+		    "more than "
 		    "%d %s webhooks per second", RO_API_HOOK_RATE, src);
 	}
 	if (api->ops.hook == NULL)

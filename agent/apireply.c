@@ -70,7 +70,8 @@ ro_apireply_oom(struct req *r)
 
 /* Answer doc (taken; NULL means it could not be built: 503). */
 enum MHD_Result
-ro_apireply_json_h(struct req *r, unsigned status, cJSON *doc, const char *hname,
+ro_apireply_json_h(struct req *r, unsigned status, cJSON *doc,
+    const char *hname,
     const char *hvalue)
 {
 	struct MHD_Response	*resp;
@@ -186,7 +187,8 @@ oom:
 }
 
 enum MHD_Result
-ro_apireply_bad_apply(struct req *r, const struct ro_diag *diag, const char *fmt,
+ro_apireply_bad_apply(struct req *r, const struct ro_diag *diag,
+    const char *fmt,
     ...)
 {
 	va_list	ap;
@@ -195,7 +197,8 @@ ro_apireply_bad_apply(struct req *r, const struct ro_diag *diag, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return ro_apireply_json(r, MHD_HTTP_BAD_REQUEST, ro_apireply_errors_doc(diag, msg));
+	return ro_apireply_json(r, MHD_HTTP_BAD_REQUEST,
+	    ro_apireply_errors_doc(diag, msg));
 }
 
 enum MHD_Result
@@ -208,6 +211,7 @@ ro_apireply_core_error(struct req *r, int error, const struct ro_err *err)
 enum MHD_Result
 ro_apireply_no_op(struct req *r, const char *what)
 {
-	return ro_apireply_error(r, MHD_HTTP_NOT_IMPLEMENTED, "%s is not available "
+	return ro_apireply_error(r, MHD_HTTP_NOT_IMPLEMENTED,
+	    "%s is not available "
 	    "in this agent", what);
 }

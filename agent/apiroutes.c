@@ -101,7 +101,8 @@ ro_apiroutes_applied(struct req *r)
 		return MHD_NO;
 	if (status < 200 || status > 599) {
 		cJSON_Delete(doc);
-		return ro_apireply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the "
+		return ro_apireply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "the "
 		    "reconciler answered with status %d", status);
 	}
 	if (doc == NULL)
@@ -166,7 +167,8 @@ ro_apiroutes_room_status(struct req *r)
 	if (api->ops.room_status == NULL)
 		return ro_apireply_no_op(r, "room status");
 	if ((doc = api->ops.room_status(api->ops.arg, r->param)) == NULL)
-		return ro_apireply_error(r, MHD_HTTP_NOT_FOUND, "room %s not found",
+		return ro_apireply_error(r, MHD_HTTP_NOT_FOUND,
+		    "room %s not found",
 		    r->param);
 	return ro_apireply_json(r, MHD_HTTP_OK, doc);
 }
@@ -300,7 +302,8 @@ ro_apiroutes_audit(struct req *r)
 		goto done;
 	}
 	if (count_s != NULL && !parse_count(count_s, &count)) {
-		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST, "count must be a "
+		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST,
+		    "count must be a "
 		    "positive integer (at most %d are returned), not \"%s\"",
 		    API_AUDIT_MAX, ro_api_shown(q, sizeof(q), count_s));
 		goto done;
@@ -311,7 +314,8 @@ ro_apiroutes_audit(struct req *r)
 		goto done;
 	}
 	if (room != NULL && !ro_spec_valid_room_id(room)) {
-		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST, "invalid roomId "
+		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST,
+		    "invalid roomId "
 		    "\"%s\"", ro_api_shown(q, sizeof(q), room));
 		goto done;
 	}
@@ -394,12 +398,14 @@ ro_apiroutes_confirm(struct req *r)
 	if (api->ops.confirm == NULL)
 		return ro_apireply_no_op(r, "confirm");
 	if (ro_api_query(r, "revision", &rev) < 0 || rev == NULL) {
-		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST, "missing revision "
+		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST,
+		    "missing revision "
 		    "(?revision=REV)");
 		goto done;
 	}
 	if (!token_ok(rev, API_REV_MAX)) {
-		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST, "invalid revision "
+		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST,
+		    "invalid revision "
 		    "\"%s\"", ro_api_shown(q, sizeof(q), rev));
 		goto done;
 	}

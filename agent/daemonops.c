@@ -462,7 +462,8 @@ op_reconcile(void *arg, const char *room_id, struct ro_err *err)
 	if (room_id != NULL && !ro_rooms_known(d->rooms, room_id))
 		return ro_err_set(err, RO_ENOTFOUND, "room %s is not known "
 		    "here", room_id);
-	ro_daemonops_resync_all(d);	/* a room's spec lives in its source: ask it */
+	/* a room's spec lives in its source: ask it */
+	ro_daemonops_resync_all(d);
 	return RO_OK;
 }
 
