@@ -65,6 +65,7 @@ struct ro_notify {
 	size_t			 qcap, qhead, qlen;
 	uint64_t		 seq;
 	bool			 stop;
+	long long		 drain_until;	/* stop: deliver until */
 	/* notify thread only */
 	uint64_t		 marked;	/* seq in the marker, 0 none */
 };
@@ -456,13 +457,29 @@ on_header(char *p, size_t sz, size_t nm, void *arg)
 	return len;
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Stopped, and the time to drain the queue is over. Under mu. */
+static bool
+halted_locked(struct ro_notify *n)
+{
+	return n->stop && now_ms() >= n->drain_until;
+}
+
 static bool
 stopping(struct ro_notify *n)
 {
 	bool	s;
 
 	pthread_mutex_lock(&n->mu);
-	s = n->stop;
+	s = halted_locked(n);
 	pthread_mutex_unlock(&n->mu);
 	return s;
 }
@@ -601,25 +618,21 @@ done:
 	return res;
 }
 
-/* Sleep ms unless stopped. True when stopped. */
+/* Sleep ms unless halted (then true). */
 static bool
 nap(struct ro_notify *n, long ms)
 {
 	struct timespec	ts;
+	long long	end = now_ms() + ms, until;
 	bool		s;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&n->mu);
-	while (!n->stop && pthread_cond_timedwait(&n->cv, &n->mu, &ts) !=
-	    ETIMEDOUT)
-		;
-	s = n->stop;
+	while (!(s = halted_locked(n)) && now_ms() < end) {
+		until = n->stop && n->drain_until < end ? n->drain_until : end;
+		ts.tv_sec = (time_t)(until / 1000);
+		ts.tv_nsec = (long)(until % 1000) * 1000000L;
+		(void)pthread_cond_timedwait(&n->cv, &n->mu, &ts);
+	}
 	pthread_mutex_unlock(&n->mu);
 	return s;
 }
@@ -637,6 +650,39 @@ backoff(const struct ro_notify *n, unsigned attempt)
 	/* equal jitter: half fixed, half random */
 	(void)RAND_bytes((unsigned char *)&rnd, sizeof(rnd));
 	return d / 2 + (long)(rnd % (uint32_t)(d / 2 + 1));
+}
+
+/* Keep the newest final status waiting in the marker (delivered: false),
+ * so that a restart sends it even if it never left the queue. */
+static void
+mark_newest(struct ro_notify *n)
+{
+	struct item	 it, *q, *newest = NULL;
+	size_t		 i;
+
+	memset(&it, 0, sizeof(it));
+	pthread_mutex_lock(&n->mu);
+	for (i = 0; i < n->qlen; i++) {
+		q = &n->q[(n->qhead + i) % n->qcap];
+		if (q->state != RO_NOTIFY_PENDING)
+			newest = q;
+	}
+	if (newest != NULL && newest->seq > n->marked) {
+		it.state = newest->state;
+		it.seq = newest->seq;
+		it.sha = strdup(newest->sha);
+		it.desc = strdup(newest->desc);
+		it.target_url = newest->target_url != NULL ?
+		    strdup(newest->target_url) : NULL;
+		it.records = newest->records != NULL ?
+		    strdup(newest->records) : NULL;
+	}
+	pthread_mutex_unlock(&n->mu);
+	if (it.sha != NULL && it.desc != NULL) {
+		marker_write(n, &it, false);
+		n->marked = it.seq;
+	}
+	item_free(&it);
 }
 
 /* Deliver one status to every provider. True when all settled. */
@@ -677,6 +723,7 @@ deliver_all(struct ro_notify *n, const struct item *it)
 		wait = backoff(n, attempt);
 		if (ra > wait)
 			wait = ra;
+		mark_newest(n);
 		if (nap(n, wait))
 			return false;
 	}
@@ -695,46 +742,20 @@ static void *
 run(void *arg)
 {
 	struct ro_notify	*n = arg;
-	struct item		 it, *newest;
-	size_t			 i;
+	struct item		 it;
 	bool			 ok;
 
 	for (;;) {
 		pthread_mutex_lock(&n->mu);
 		while (!n->stop && n->qlen == 0)
 			pthread_cond_wait(&n->cv, &n->mu);
-		if (n->stop) {
+		if (halted_locked(n) || (n->stop && n->qlen == 0)) {
 			pthread_mutex_unlock(&n->mu);
+			mark_newest(n);
 			break;
 		}
-		/* the newest final status waiting, to be marked */
-		newest = NULL;
-		for (i = 0; i < n->qlen; i++) {
-			struct item *q = &n->q[(n->qhead + i) % n->qcap];
-
-			if (q->state != RO_NOTIFY_PENDING)
-				newest = q;
-		}
-		if (newest != NULL && newest->seq > n->marked) {
-			memset(&it, 0, sizeof(it));
-			it.state = newest->state;
-			it.seq = newest->seq;
-			it.sha = strdup(newest->sha);
-			it.desc = strdup(newest->desc);
-			it.target_url = newest->target_url != NULL ?
-			    strdup(newest->target_url) : NULL;
-			it.records = newest->records != NULL ?
-			    strdup(newest->records) : NULL;
-		} else
-			it.sha = NULL;
 		pthread_mutex_unlock(&n->mu);
-		if (it.sha != NULL) {
-			if (it.desc != NULL) {
-				marker_write(n, &it, false);
-				n->marked = it.seq;
-			}
-			item_free(&it);
-		}
+		mark_newest(n);
 
 		pthread_mutex_lock(&n->mu);
 		if (n->qlen == 0) {
@@ -847,6 +868,7 @@ ro_notify_free(struct ro_notify *n)
 	if (n->started) {
 		pthread_mutex_lock(&n->mu);
 		n->stop = true;
+		n->drain_until = now_ms() + RO_NOTIFY_DRAIN_MS;
 		pthread_cond_broadcast(&n->cv);
 		pthread_mutex_unlock(&n->mu);
 		pthread_join(n->tid, NULL);

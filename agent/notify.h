@@ -41,6 +41,7 @@
 #define RO_NOTIFY_BACKOFF_MAX_MS 30000	/* longest backoff delay */
 #define RO_NOTIFY_RETRY_AFTER_MAX_MS 300000	/* longest Retry-After */
 #define RO_NOTIFY_TIMEOUT_MS	10000	/* one request */
+#define RO_NOTIFY_DRAIN_MS	3000	/* at stop: time to empty the queue */
 #define RO_NOTIFY_FILE		"notify.json"	/* in the state dir */
 
 struct ro_notify_opts {
@@ -77,8 +78,10 @@ void	ro_notify_pending(struct ro_notify *n, const char *sha);
 void	ro_notify_final(struct ro_notify *n, const char *sha,
 	    const char *const *lines, size_t nlines);
 
-/* Stop the thread (a request in flight is abandoned at once; the marker
- * file keeps an unconfirmed final status for the next start) and free. */
+/* Stop the thread and free: what is queued may still be delivered for
+ * RO_NOTIFY_DRAIN_MS (retries included), then a request in flight is
+ * abandoned; the marker file keeps an unconfirmed final status for the
+ * next start. */
 void	ro_notify_free(struct ro_notify *n);
 
 #endif
