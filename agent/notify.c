@@ -64,6 +64,7 @@ struct ro_notify {
 	struct item		*q;	/* ring */
 	size_t			 qcap, qhead, qlen;
 	uint64_t		 seq;
+	uint64_t		 dropped;
 	bool			 stop;
 	long long		 drain_until;	/* stop: deliver until */
 	/* notify thread only */
@@ -230,8 +231,12 @@ enqueue(struct ro_notify *n, struct item *it)
 	pthread_mutex_lock(&n->mu);
 	if (n->qlen == n->qcap) {
 		old = &n->q[n->qhead];
-		log_warnx("notify: queue full, status of %.12s dropped",
-		    old->sha);
+		/* the first drop and every 100th: a host down for long
+		 * must not flood the log */
+		if (n->dropped++ % 100 == 0)
+			log_warnx("notify: queue full (%zu statuses), the "
+			    "oldest dropped (%.12s); %llu dropped so far",
+			    n->qcap, old->sha, (unsigned long long)n->dropped);
 		for (i = 0; i < n->ntg; i++)
 			ro_metrics_notify(n->metrics, n->tg[i].t.provider,
 			    RO_M_NOTIFY_DROPPED);
