@@ -169,7 +169,7 @@ static const struct opt opts[RO_CONFIG_NOPTS] = {
 	    NULL, 0, 0, 0, "OWNER/NAME", "repository (from --repo)" },
 	[RO_CONFIG_NOTIFY_TARGET_URL] = { "notify-target-url", T_STR,
 	    OFF(notify_target_url), NULL, 0, 0, 0, "TEMPLATE",
-	    "status link: {sha} {shard}" },
+	    "status link: {sha} {room} {shard}" },
 	[RO_CONFIG_ONCE] = { "once", T_BOOL, OFF(once), "false",
 	    0, 0, 0, "BOOL", "process what is pending, then exit" },
 	[RO_CONFIG_LOG_FORMAT] = { "log-format", T_LOGFMT, OFF(log_format),

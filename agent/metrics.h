@@ -62,7 +62,7 @@ enum ro_metrics_gauge {
 	RO_M_ROOMS_BLOCKED,		/* ...{state="blocked"} */
 	RO_M_ROOMS_SUSPENDED,		/* ...{state="suspended"} */
 	RO_M_NOTIFY_QUEUE_DEPTH,	/* roomops_notify_queue_depth */
-	RO_M_NOTIFY_LAST_SUCCESS,	/* roomops_notify_last_success_timestamp_seconds */
+	RO_M_NOTIFY_LAST_SUCCESS,	/* ..._last_success_timestamp_seconds */
 	RO_M_GAUGE_MAX
 };
 

@@ -159,7 +159,7 @@ rev_of(struct fx *f, const char *rev)
 	"acme/rooms", "--notify-target-url",				\
 	"https://dash.example/rooms/{room}?rev={sha}", "--log-level", "debug"
 
-/* ---- a sequence of commits ------------------------------------------------ */
+/* ---- a sequence of commits ----------------------------------------------- */
 
 static void
 test_sequence(void **state)
@@ -230,7 +230,7 @@ test_sequence(void **state)
 		free(c[i]);
 }
 
-/* ---- the host down for 10 s ----------------------------------------------- */
+/* ---- the host down for 10 s ---------------------------------------------- */
 
 /* Final statuses of sha at kind (requests answered 2xx, not pending). */
 static size_t
@@ -476,7 +476,7 @@ test_retry_after(void **state)
 	free(c1);
 }
 
-/* ---- restart: an unconfirmed final status is sent again ------------------- */
+/* ---- restart: an unconfirmed final status is sent again ------------------ */
 
 static void
 test_restart_resends(void **state)

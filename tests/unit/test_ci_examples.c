@@ -1,8 +1,8 @@
 /*
- * test_ci_examples.c: the CI examples of docs/ci.md (the three files in deploy/ci/)
- * parse as YAML and do what the page says: on pull/merge requests, run
- * `roomops validate` and `roomops plan --git-diff ... --output markdown`,
- * and post the result.
+ * test_ci_examples.c: the CI examples of docs/ci.md (the three files in
+ * deploy/ci/) parse as YAML and do what the page says: on pull/merge
+ * requests, run `roomops validate` and `roomops plan --git-diff ...
+ * --output markdown`, and post the result.
  */
 #include <stdio.h>
 #include <stdlib.h>
