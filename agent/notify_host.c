@@ -360,6 +360,27 @@ ro_notify_host_cut(char *s, size_t max)
 	s[n] = '\0';
 }
 
+/* An error without its "file:line:col: " prefix: the room names the
+ * file, and the description has 140 bytes. */
+static const char *
+no_location(const char *e)
+{
+	const char	*p = e;
+	int		 k;
+
+	for (k = 0; k < 2; k++) {
+		if ((p = strchr(p, ':')) == NULL)
+			return e;
+		p++;
+		if (strspn(p, "0123456789") == 0)
+			return e;
+		p += strspn(p, "0123456789");
+		if (k == 0 && *p != ':')
+			return e;
+	}
+	return p[0] == ':' && p[1] == ' ' ? p + 2 : e;
+}
+
 /* Outcomes in the order of a description. */
 static const char *const outcomes[] = {
 	"applied", "converged", "superseded", "rejected", "failed",
@@ -452,7 +473,8 @@ ro_notify_host_summary(const char *const *lines, size_t n, const char *sha,
 	if (d.len == 0 && ro_buf_addstr(&d, "no rooms changed") < 0)
 		goto done;
 	if (bad_room != NULL && ro_buf_printf(&d, ": %s%s%s", bad_room,
-	    bad_err != NULL ? ": " : "", bad_err != NULL ? bad_err : "") < 0)
+	    bad_err != NULL ? ": " : "", bad_err != NULL ?
+	    no_location(bad_err) : "") < 0)
 		goto done;
 	snprintf(desc, RO_NOTIFY_DESC_MAX + 1, "%s", ro_buf_cstr(&d));
 	ro_notify_host_cut(desc, RO_NOTIFY_DESC_MAX);

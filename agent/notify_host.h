@@ -123,7 +123,8 @@ int	ro_notify_host_default_base(enum ro_notify_provider p, const char *host,
  * when every room is applied, converged or superseded (or there is none);
  * failure when any is rejected, failed, blocked, partial or rolled-back.
  * desc gets counts in a fixed order and the first failing room's first
- * error: "3 applied, 1 rejected: room-lab: spec.entities[2].kind: ...",
+ * error without its "file:line:col: " prefix:
+ * "3 applied, 1 rejected: room-lab: spec.entities[2].kind: ...",
  * cut to RO_NOTIFY_DESC_MAX bytes on a UTF-8 boundary. first_room gets
  * the first failing room (else the first room, else ""). records, when
  * not NULL, gets the selected records as a JSON array.

@@ -193,8 +193,8 @@ test_summary(void **state)
 	    "{\"room\":\"room-b\",\"rev\":\"" SHA "\",\"outcome\":\"applied\","
 	    "\"shard\":\"0/1\",\"errors\":[]}",
 	    "{\"room\":\"room-lab\",\"rev\":\"" SHA "\",\"outcome\":"
-	    "\"rejected\",\"shard\":\"0/1\",\"errors\":[\"spec.entities[2]."
-	    "kind: bad\"]}",
+	    "\"rejected\",\"shard\":\"0/1\",\"errors\":[\"specs/lab.yaml:6:22: "
+	    "spec.entities[2].kind: bad\"]}",
 	    /* retried: the last record of a room counts */
 	    "{\"room\":\"room-a\",\"rev\":\"" SHA "\",\"outcome\":\"applied\","
 	    "\"shard\":\"0/1\",\"errors\":[]}",
