@@ -15,6 +15,7 @@
  */
 #include "agent_git_fx.h"
 
+#include "roomops/shard.h"
 #include "fakehost.h"
 
 #define ALPHA	"room-alpha-01"
@@ -515,6 +516,44 @@ test_restart_resends(void **state)
 	free(c1);
 }
 
+/* ---- sharded: own context, own rooms ------------------------------------ */
+
+static void
+test_sharded(void **state)
+{
+	struct nfx	*n = *state;
+	struct fx	*f = &n->f;
+	struct ro_shard	 s0 = { 0, 2 };
+	struct fh_req	 r;
+	char		*c1, room[32], file[32], want[128];
+	int		 mine = 0, i;
+
+	/* eight rooms: some are shard 0's, the others not */
+	for (i = 0; i < 8; i++) {
+		snprintf(room, sizeof(room), "room-shard%d-01", i);
+		snprintf(file, sizeof(file), "s%d.yaml", i);
+		fx_commit_spec(f, file, room, "s", "Lead", "room");
+		mine += ro_shard_owns(&s0, room);
+	}
+	assert_true(mine > 0 && mine < 8);
+	gs_push(&f->r, false);
+	c1 = rev_of(f, "HEAD");
+	fx_once(f, 0, "--shard", "0/2", "--notify", "github",
+	    "--notify-token-file", n->token_file, "--notify-url", n->url_arg,
+	    "--notify-repo", "acme/rooms", "--notify-target-url",
+	    "https://dash.example/{shard}/{sha}", NULL);
+	assert_int_equal(fh_count(&n->h, FH_GITHUB, c1), 2);
+	assert_true(fh_get(&n->h, FH_GITHUB, c1, 1, &r));
+	assert_string_equal(r.context, "roomops/shard-0-of-2");
+	assert_string_equal(r.state, "success");
+	snprintf(want, sizeof(want), "%d applied", mine);
+	assert_string_equal(r.description, want);
+	snprintf(want, sizeof(want), "https://dash.example/0-of-2/%s", c1);
+	assert_string_equal(r.target_url, want);
+	fh_req_release(&r);
+	free(c1);
+}
+
 int
 main(void)
 {
@@ -529,6 +568,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restart_resends, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_sharded, setup, teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
