@@ -389,6 +389,54 @@ diff_folder(struct ctx *c, git_tree *bt, git_tree *ht, const char *folder,
 	return error;
 }
 
+/* Renames and duplicate rooms among the items (sorted by path). */
+static int
+settle_rooms(struct ro_plandiff *d, struct ro_err *err)
+{
+	struct ro_plandiff_item	*a, *b;
+	size_t			 i, j;
+
+	for (i = 0; i < d->n; i++) {
+		a = &d->v[i];
+		if (a->room_id == NULL || a->spec == NULL)
+			continue;
+		for (j = 0; j < d->n; j++) {
+			b = &d->v[j];
+			if (j == i || b->spec == NULL || b->room_id == NULL ||
+			    strcmp(a->room_id, b->room_id) != 0)
+				continue;
+			if (strcmp(a->change, "deleted") == 0 &&
+			    strcmp(b->change, "deleted") != 0) {
+				free(a->note);
+				if (asprintf(&a->note, "Spec deleted, but the "
+				    "room is declared by `%s` now: nothing is "
+				    "removed.", b->path) < 0) {
+					a->note = NULL;
+					goto oom;
+				}
+				ro_spec_free(a->spec);
+				a->spec = NULL;
+				a->moved = true;
+				break;
+			}
+			if (strcmp(a->change, "deleted") != 0 &&
+			    strcmp(b->change, "deleted") != 0 && j < i) {
+				if (ro_strv_pushf(&a->errors, "%s: spec.roomId: "
+				    "room %s is also declared by %s; the room "
+				    "is left as it is", a->path, a->room_id,
+				    b->path) < 0)
+					goto oom;
+				ro_spec_free(a->spec);
+				a->spec = NULL;
+				break;
+			}
+		}
+	}
+	return RO_OK;
+oom:
+	return ro_err_set(err, RO_ENOMEM, "out of memory");
+}
+
 static int
 rev_commit(git_repository *repo, const char *rev, git_oid *out,
     struct ro_err *err)
@@ -536,7 +584,7 @@ ro_plandiff_load(struct ro_plandiff *out, const struct ro_plandiff_opts *o,
 		goto done;
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), item_cmp);
-	error = RO_OK;
+	error = settle_rooms(out, err);
 done:
 	git_tree_free(bt);
 	git_tree_free(ht);

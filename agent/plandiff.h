@@ -10,6 +10,10 @@
  * - deleted: an empty "prune" spec for the room its BASE version
  *   declared (what a prune would remove), with a note saying whether the
  *   agent would prune it (--prune, or roomops/prune: "true" at BASE);
+ * - a deleted spec whose room another spec of the diff declares (a
+ *   rename or a move) is "moved": nothing is planned for it, as the agent
+ *   does not prune a room that is still declared; two specs of the diff
+ *   declaring one room: the later one (by path) is invalid;
  * - "BASE...HEAD" (three dots) diffs from the merge base, as git does.
  *
  * PATHs are folders from the repository root (default: the root). The
@@ -49,6 +53,9 @@ struct ro_plandiff_item {
 	char		*room_id;	/* NULL when unknown */
 	struct ro_strv	 errors;	/* invalid: why */
 	char		*note;		/* NULL or one line */
+	bool		 moved;		/* deleted, but another spec of the
+					   diff declares its room: nothing
+					   to plan (spec is NULL) */
 };
 
 struct ro_plandiff {

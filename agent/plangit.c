@@ -64,7 +64,10 @@ one(const struct ro_plangit_args *a, const struct ro_plandiff_item *it,
 		k->deleted++;
 	else
 		k->changed++;
-	if (it->spec == NULL) {
+	if (it->moved) {
+		r.status = RO_PLANOUT_SKIPPED;
+		k->converged++;
+	} else if (it->spec == NULL) {
 		r.status = RO_PLANOUT_INVALID;
 		k->invalid++;
 	} else if ((error = a->state(a->state_arg, it->spec->room_id, &st,
@@ -102,7 +105,9 @@ one(const struct ro_plangit_args *a, const struct ro_plandiff_item *it,
 	case RO_PLANGIT_TEXT:
 		printf("%s (%s, %s): ", r.room_id != NULL ? r.room_id :
 		    "(unknown room)", r.file, r.change);
-		if (r.status == RO_PLANOUT_INVALID)
+		if (r.status == RO_PLANOUT_SKIPPED)
+			printf("nothing to do\n");
+		else if (r.status == RO_PLANOUT_INVALID)
 			printf("invalid\n");
 		else if (r.status == RO_PLANOUT_ERROR)
 			printf("error\n");
@@ -114,8 +119,8 @@ one(const struct ro_plangit_args *a, const struct ro_plandiff_item *it,
 			    plan.n_blocked > 0 ? ", some blocked" : "");
 		if (r.note != NULL)
 			printf("    %s\n", r.note);
-		for (i = 0; r.status != RO_PLANOUT_PLANNED && i <
-		    r.errors->n; i++)
+		for (i = 0; (r.status == RO_PLANOUT_INVALID || r.status ==
+		    RO_PLANOUT_ERROR) && i < r.errors->n; i++)
 			printf("    %s\n", r.errors->v[i]);
 		if (r.status != RO_PLANOUT_PLANNED || ro_planout_converged(&r))
 			break;

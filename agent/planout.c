@@ -132,6 +132,8 @@ ro_planout_markdown(const struct ro_planout_room *r, struct ro_buf *out)
 		    0 || (error = errors(out, r->errors)) < 0)
 			return error;
 		return ro_buf_addch(out, '\n');
+	case RO_PLANOUT_SKIPPED:
+		return ro_buf_addstr(out, "- nothing to do\n\n");
 	case RO_PLANOUT_PLANNED:
 		break;
 	}
@@ -173,7 +175,8 @@ ro_planout_json(const struct ro_planout_room *r)
 {
 	cJSON		*o, *arr, *diff;
 	size_t		 i;
-	static const char *const names[] = { "planned", "invalid", "error" };
+	static const char *const names[] = { "planned", "invalid", "error",
+	    "skipped" };
 
 	if ((o = cJSON_CreateObject()) == NULL)
 		return NULL;
@@ -188,6 +191,8 @@ ro_planout_json(const struct ro_planout_room *r)
 	if (r->note != NULL && cJSON_AddStringToObject(o, "note", r->note) ==
 	    NULL)
 		goto oom;
+	if (r->status == RO_PLANOUT_SKIPPED)
+		return o;
 	if (r->status != RO_PLANOUT_PLANNED) {
 		if ((arr = cJSON_AddArrayToObject(o, "errors")) == NULL)
 			goto oom;

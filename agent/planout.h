@@ -34,7 +34,8 @@
 enum ro_planout_status {
 	RO_PLANOUT_PLANNED,	/* plan and guard are set */
 	RO_PLANOUT_INVALID,	/* the spec does not parse or validate */
-	RO_PLANOUT_ERROR	/* the state could not be read, ... */
+	RO_PLANOUT_ERROR,	/* the state could not be read, ... */
+	RO_PLANOUT_SKIPPED	/* nothing to plan: the note says why */
 };
 
 /* One room. Everything borrowed. */
@@ -61,7 +62,7 @@ int	ro_planout_markdown(const struct ro_planout_room *r, struct ro_buf *out);
 
 /*
  * The room's JSON object: roomId, file, change (when set), status
- * ("planned", "invalid", "error"), and when planned converged, changes,
+ * ("planned", "invalid", "error", "skipped"), and when planned converged, changes,
  * removalRatio, needsConfirmation, deferred, diff (ro_plan_to_json); else
  * errors. NULL on ENOMEM.
  */

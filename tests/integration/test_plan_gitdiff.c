@@ -284,6 +284,56 @@ test_exit_codes(void **state)
 	free(got);
 }
 
+/* A rename is not a prune; two new specs of one room: the second is
+ * refused, as the agent refuses it. */
+static void
+test_rename_and_duplicate(void **state)
+{
+	struct pfx	*p = *state;
+	char		*got, *errs;
+	cJSON		*o, *rooms, *r;
+	int		 rc;
+
+	assert_int_equal(gs_sh("cd '%s' && git mv specs/delta.yaml "
+	    "specs/delta-renamed.yaml && git commit -q -m rename",
+	    p->r.work), 0);
+	gs_commit_file(&p->r, "specs/zulu-a.yaml", "metadata:\n  version: 1\n"
+	    "spec:\n  roomId: room-zulu-01\n  entities: []\n", "zulu a");
+	gs_commit_file(&p->r, "specs/zulu-b.yaml", "metadata:\n  version: 1\n"
+	    "spec:\n  roomId: room-zulu-01\n  entities: []\n", "zulu b");
+	got = plan(p, &rc, "--git-diff HEAD~3..HEAD specs --output json");
+	assert_int_equal(rc, 2);
+	o = cJSON_Parse(got);
+	assert_non_null(o);
+	rooms = cJSON_GetObjectItem(o, "rooms");
+	assert_int_equal(cJSON_GetArraySize(rooms), 4);
+	r = cJSON_GetArrayItem(rooms, 0);	/* sorted by path */
+	assert_string_equal(cJSON_GetObjectItem(r, "file")->valuestring,
+	    "specs/delta-renamed.yaml");
+	assert_string_equal(cJSON_GetObjectItem(r, "status")->valuestring,
+	    "planned");
+	r = cJSON_GetArrayItem(rooms, 1);
+	assert_string_equal(cJSON_GetObjectItem(r, "file")->valuestring,
+	    "specs/delta.yaml");
+	assert_string_equal(cJSON_GetObjectItem(r, "status")->valuestring,
+	    "skipped");
+	assert_non_null(strstr(cJSON_GetObjectItem(r, "note")->valuestring,
+	    "specs/delta-renamed.yaml"));
+	r = cJSON_GetArrayItem(rooms, 2);
+	assert_string_equal(cJSON_GetObjectItem(r, "status")->valuestring,
+	    "planned");
+	r = cJSON_GetArrayItem(rooms, 3);
+	assert_string_equal(cJSON_GetObjectItem(r, "file")->valuestring,
+	    "specs/zulu-b.yaml");
+	assert_string_equal(cJSON_GetObjectItem(r, "status")->valuestring,
+	    "invalid");
+	errs = cJSON_PrintUnformatted(cJSON_GetObjectItem(r, "errors"));
+	assert_non_null(strstr(errs, "also declared by specs/zulu-a.yaml"));
+	free(errs);
+	cJSON_Delete(o);
+	free(got);
+}
+
 int
 main(void)
 {
@@ -293,6 +343,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_codes, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_rename_and_duplicate,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
