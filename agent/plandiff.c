@@ -55,6 +55,7 @@ ro_plandiff_release(struct ro_plandiff *d)
 	free(d->v);
 	d->v = NULL;
 	d->n = d->cap = 0;
+	ro_strv_release(&d->confirms);
 }
 
 static struct ro_plandiff_item *
@@ -539,9 +540,11 @@ ro_plandiff_load(struct ro_plandiff *out, const struct ro_plandiff_opts *o,
 	git_commit	*bc = NULL, *hc = NULL;
 	git_tree	*bt = NULL, *ht = NULL;
 	git_oid		 mb;
+	struct ro_history h = RO_HISTORY_INIT;
+	struct ro_strv	 tr = RO_STRV_INIT;
 	char		 tmp[PATH_MAX] = "";
 	bool		 inited = false;
-	size_t		 i;
+	size_t		 i, k;
 	int		 error;
 
 	memset(&c, 0, sizeof(c));
@@ -577,6 +580,22 @@ ro_plandiff_load(struct ro_plandiff *out, const struct ro_plandiff_opts *o,
 		error = git_fail(err, RO_ERROR, "trees");
 		goto done;
 	}
+	if ((error = ro_history_range(c.repo, &c.base, &c.head, 0, &h,
+	    err)) < 0)
+		goto done;
+	for (i = 0; i < h.n; i++) {
+		ro_strv_release(&tr);
+		if ((error = ro_history_confirms(c.repo, &h.ids[i], &tr,
+		    err)) < 0)
+			goto done;
+		for (k = 0; k < tr.n; k++)
+			if (!ro_strv_contains(&out->confirms, tr.v[k]) &&
+			    ro_strv_push(&out->confirms, tr.v[k]) < 0) {
+				error = ro_err_set(err, RO_ENOMEM,
+				    "out of memory");
+				goto done;
+			}
+	}
 	for (i = 0; i < c.nfolders; i++)
 		if ((error = diff_folder(&c, bt, ht, c.folders[i], err)) < 0)
 			goto done;
@@ -586,6 +605,8 @@ ro_plandiff_load(struct ro_plandiff *out, const struct ro_plandiff_opts *o,
 		qsort(out->v, out->n, sizeof(*out->v), item_cmp);
 	error = settle_rooms(out, err);
 done:
+	ro_history_release(&h);
+	ro_strv_release(&tr);
 	git_tree_free(bt);
 	git_tree_free(ht);
 	git_commit_free(bc);

@@ -14,6 +14,8 @@
  *   rename or a move) is "moved": nothing is planned for it, as the agent
  *   does not prune a room that is still declared; two specs of the diff
  *   declaring one room: the later one (by path) is invalid;
+ * - the Roomops-Confirm trailers of the commits BASE..HEAD (first
+ *   parents) are collected: the plan shows their removals as confirmed;
  * - "BASE...HEAD" (three dots) diffs from the merge base, as git does.
  *
  * PATHs are folders from the repository root (default: the root). The
@@ -63,9 +65,12 @@ struct ro_plandiff {
 	size_t			 n, cap;
 	char			 base[41];	/* resolved commit ids */
 	char			 head[41];
+	struct ro_strv		 confirms;	/* Roomops-Confirm trailers of
+						   the commits base..head:
+						   room ids or "all" */
 };
 
-#define RO_PLANDIFF_INIT	{ NULL, 0, 0, "", "" }
+#define RO_PLANDIFF_INIT	{ NULL, 0, 0, "", "", RO_STRV_INIT }
 
 /*
  * @param[out] out  RO_PLANDIFF_INIT; filled on success, sorted by path;

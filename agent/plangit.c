@@ -36,9 +36,11 @@ struct counts {
 
 /* One room planned (or not), appended to the outputs. */
 static int
-one(const struct ro_plangit_args *a, const struct ro_plandiff_item *it,
-    struct counts *k, struct ro_buf *md, cJSON *rooms)
+one(const struct ro_plangit_args *a, const struct ro_plandiff *d,
+    const struct ro_plandiff_item *it, struct counts *k, struct ro_buf *md,
+    cJSON *rooms)
 {
+	struct ro_guard_opts	 gopts = a->guard;
 	struct ro_planout_room	 r;
 	struct ro_state		*st = NULL;
 	struct ro_plan		 plan = RO_PLAN_INIT;
@@ -82,7 +84,11 @@ one(const struct ro_plangit_args *a, const struct ro_plandiff_item *it,
 	} else {
 		r.removals = plan.kick.n + plan.del.n;
 		r.present = st->n_entities + st->n_artifacts;
-		if ((error = ro_guard_apply(&plan, &a->guard, &g, &err)) < 0)
+		if (!gopts.confirmed && (ro_strv_contains(&d->confirms,
+		    it->spec->room_id) || ro_strv_contains(&d->confirms,
+		    "all")))
+			gopts.confirmed = r.trailer = true;
+		if ((error = ro_guard_apply(&plan, &gopts, &g, &err)) < 0)
 			goto oom;
 		r.status = RO_PLANOUT_PLANNED;
 		r.plan = &plan;
@@ -170,7 +176,7 @@ ro_plangit_run(const struct ro_plangit_args *a)
 	    (rooms = cJSON_AddArrayToObject(out, "rooms")) == NULL)
 		goto oom;
 	for (i = 0; i < d.n; i++)
-		if ((error = one(a, &d.v[i], &k, &md, rooms)) < 0)
+		if ((error = one(a, &d, &d.v[i], &k, &md, rooms)) < 0)
 			goto oom;
 	switch (a->output) {
 	case RO_PLANGIT_MARKDOWN:

@@ -160,6 +160,10 @@ ro_planout_markdown(const struct ro_planout_room *r, struct ro_buf *out)
 	    "artifacts (removal ratio %.2f)\n", r->removals, r->present,
 	    r->guard->ratio)) < 0)
 		goto done;
+	if (r->trailer && r->guard->ratio > 0 && (error = ro_buf_printf(out,
+	    "- removals confirmed by a `Roomops-Confirm` trailer "
+	    "(removal ratio %.2f)\n", r->guard->ratio)) < 0)
+		goto done;
 	if (r->guard->deferred > 0 && (error = ro_buf_printf(out,
 	    "- **deferred by the per-cycle budgets**: %zu removal%s\n",
 	    r->guard->deferred, r->guard->deferred == 1 ? "" : "s")) < 0)
@@ -212,6 +216,8 @@ ro_planout_json(const struct ro_planout_room *r)
 	    r->guard->needs_confirm) == NULL ||
 	    cJSON_AddNumberToObject(o, "deferred",
 	    (double)r->guard->deferred) == NULL ||
+	    (r->trailer && cJSON_AddBoolToObject(o, "confirmedByTrailer",
+	    true) == NULL) ||
 	    (diff = ro_plan_to_json(r->plan)) == NULL)
 		goto oom;
 	if (!cJSON_AddItemToObject(o, "diff", diff)) {

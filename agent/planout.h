@@ -52,6 +52,8 @@ struct ro_planout_room {
 	size_t			 present;	/* entities + artifacts now */
 	const struct ro_strv	*errors;	/* INVALID, ERROR */
 	const char		*note;		/* a line under the title */
+	bool			 trailer;	/* confirmed by a Roomops-Confirm
+						   trailer */
 };
 
 /* Does the room need nothing (converged, nothing blocked)? */

@@ -334,6 +334,26 @@ test_rename_and_duplicate(void **state)
 	free(got);
 }
 
+/* A Roomops-Confirm trailer in the pull request confirms the prune. */
+static void
+test_confirm_trailer(void **state)
+{
+	struct pfx	*p = *state;
+	char		*got, args[256];
+	int		 rc;
+
+	gs_commit_empty(&p->r, "prune charlie\n\nRoomops-Confirm: "
+	    "room-charlie-01");
+	snprintf(args, sizeof(args), "--git-diff %s..HEAD specs --output "
+	    "markdown", p->base);
+	got = plan(p, &rc, args);
+	assert_non_null(strstr(got, "- kick (2): `E-c-lead`, `E-c-bot`\n"));
+	assert_non_null(strstr(got, "- removals confirmed by a "
+	    "`Roomops-Confirm` trailer (removal ratio 1.00)\n"));
+	assert_null(strstr(got, "needs confirmation"));
+	free(got);
+}
+
 int
 main(void)
 {
@@ -345,6 +365,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rename_and_duplicate,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_trailer, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
