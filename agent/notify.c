@@ -420,6 +420,8 @@ enum result {
 struct resp {
 	struct ro_buf	 body;
 	long		 retry_after_ms;	/* -1 none */
+	bool		 limited;	/* rate limit: no requests left */
+	long		 reset_ms;	/* until the limit resets, -1 */
 	struct ro_notify *n;
 };
 
@@ -433,31 +435,63 @@ on_body(char *p, size_t sz, size_t nm, void *arg)
 	return sz * nm;
 }
 
+/* Seconds from now, as bounded milliseconds. */
+static long
+wait_ms(long s)
+{
+	if (s <= 0)
+		return 0;
+	return s > RO_NOTIFY_RETRY_AFTER_MAX_MS / 1000 ?
+	    RO_NOTIFY_RETRY_AFTER_MAX_MS : s * 1000;
+}
+
+/* The value of header name in the line p[0..len), into out; false when
+ * the line is another header (or too long). */
+static bool
+header_value(const char *p, size_t len, const char *name, char *out,
+    size_t outsz)
+{
+	size_t	n = strlen(name);
+
+	if (len <= n || len - n >= outsz || strncasecmp(p, name, n) != 0 ||
+	    p[n] != ':')
+		return false;
+	memcpy(out, p + n + 1, len - n - 1);
+	out[len - n - 1] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	return true;
+}
+
+/* Retry-After (seconds or an HTTP date), and the rate limit headers of
+ * GitHub (X-RateLimit-*) and GitLab (RateLimit-*): a 403 with no
+ * requests left is a rate limit, not a refusal. */
 static size_t
 on_header(char *p, size_t sz, size_t nm, void *arg)
 {
 	struct resp	*r = arg;
 	size_t		 len = sz * nm;
-	char		 line[128], *end;
-	long		 v;
+	char		 v[128], *end;
+	long		 n;
 	time_t		 t;
 
-	if (len < 13 || len >= sizeof(line) ||
-	    strncasecmp(p, "Retry-After:", 12) != 0)
-		return len;
-	memcpy(line, p + 12, len - 12);
-	line[len - 12] = '\0';
-	line[strcspn(line, "\r\n")] = '\0';
-	errno = 0;
-	v = strtol(line, &end, 10);
-	if (errno == 0 && end != line && *end == '\0' && v >= 0)
-		r->retry_after_ms = v > RO_NOTIFY_RETRY_AFTER_MAX_MS / 1000 ?
-		    RO_NOTIFY_RETRY_AFTER_MAX_MS : v * 1000;
-	else if ((t = curl_getdate(line + strspn(line, " "), NULL)) != -1) {
-		v = (long)(t - time(NULL));
-		r->retry_after_ms = v <= 0 ? 0 : v >
-		    RO_NOTIFY_RETRY_AFTER_MAX_MS / 1000 ?
-		    RO_NOTIFY_RETRY_AFTER_MAX_MS : v * 1000;
+	if (header_value(p, len, "Retry-After", v, sizeof(v))) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno == 0 && end != v && *end == '\0' && n >= 0)
+			r->retry_after_ms = wait_ms(n);
+		else if ((t = curl_getdate(v + strspn(v, " "), NULL)) != -1)
+			r->retry_after_ms = wait_ms((long)(t - time(NULL)));
+	} else if (header_value(p, len, "X-RateLimit-Remaining", v,
+	    sizeof(v)) || header_value(p, len, "RateLimit-Remaining", v,
+	    sizeof(v))) {
+		if (strtol(v, &end, 10) == 0 && end != v)
+			r->limited = true;
+	} else if (header_value(p, len, "X-RateLimit-Reset", v, sizeof(v)) ||
+	    header_value(p, len, "RateLimit-Reset", v, sizeof(v))) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno == 0 && end != v && n > 0)
+			r->reset_ms = wait_ms(n - (long)time(NULL));
 	}
 	return len;
 }
@@ -547,6 +581,7 @@ deliver(struct ro_notify *n, struct target *tg, const struct item *it,
 	memset(&r, 0, sizeof(r));
 	ro_buf_init(&r.body, NOTIFY_RESP_MAX);
 	r.retry_after_ms = -1;
+	r.reset_ms = -1;
 	r.n = n;
 	st.sha = it->sha;
 	st.state = it->state;
@@ -600,8 +635,10 @@ deliver(struct ro_notify *n, struct target *tg, const struct item *it,
 		    it->sha, code);
 		goto done;
 	}
-	if (code == 429 || code >= 500 || code < 200) {
-		*retry_after_ms = r.retry_after_ms;
+	if (code == 429 || code >= 500 || code < 200 || (code == 403 &&
+	    (r.retry_after_ms >= 0 || r.limited))) {
+		*retry_after_ms = r.retry_after_ms >= 0 ? r.retry_after_ms :
+		    r.limited ? r.reset_ms : -1;
 		log_debug("notify: %s: status of %.12s: HTTP %ld, retrying",
 		    name, it->sha, code);
 		goto done;

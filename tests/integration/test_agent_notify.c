@@ -439,7 +439,7 @@ test_retry_after(void **state)
 	struct fx	*f = &n->f;
 	struct agent	 a;
 	struct fh_req	 r0, r1;
-	char		*c1;
+	char		*c1, *c2;
 
 	fx_commit_spec(f, "alpha.yaml", ALPHA, "a", "Alpha Lead", "alpha");
 	gs_push(&f->r, false);
@@ -469,11 +469,29 @@ test_retry_after(void **state)
 	    "result=\"retry\"} "), 1);
 	assert_true(metric(&a, "roomops_notify_last_success_timestamp_seconds "
 	    ) > 0);
+
+	/* a 403 with Retry-After is a rate limit (GitHub's secondary
+	 * limits): retried, not refused */
+	fh_fault(&n->h, 403, 1, 1);
+	fx_commit_spec(f, "alpha.yaml", ALPHA, "a", "Alpha II", "rename");
+	gs_push(&f->r, false);
+	c2 = rev_of(f, "HEAD");
+	if (!AC_WAIT_ALL(finals(&n->h, FH_GITEA, c2) == 1, FX_WAIT_MS)) {
+		dump_requests(&n->h);
+		fx_dump("agent log", a.log);
+		fail_msg("no final status after a rate-limiting 403");
+	}
+	assert_true(fh_get(&n->h, FH_GITEA, c2, 0, &r0));
+	assert_int_equal(r0.status, 403);
+	fh_req_release(&r0);
+	assert_int_equal(metric(&a, "roomops_notify_total{provider=\"gitea\","
+	    "result=\"rejected\"} "), 0);
 	kill(a.pid, SIGTERM);
 	assert_int_equal(fx_wait(&a, FX_WAIT_MS), 0);
 	assert_no_secrets(a.log);
 	fx_agent_release(&a);
 	free(c1);
+	free(c2);
 }
 
 /* ---- restart: an unconfirmed final status is sent again ------------------ */
