@@ -43,6 +43,8 @@ struct target {
 	char			*repo;
 	char			*token;
 	bool			 logged[100];	/* 4xx logged once */
+	bool			 failing;	/* retrying since the last
+						   success (logged once) */
 };
 
 struct ro_notify {
@@ -621,15 +623,27 @@ deliver(struct ro_notify *n, struct target *tg, const struct item *it,
 	curl_easy_setopt(n->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	cc = curl_easy_perform(n->curl);
 	if (cc != CURLE_OK) {
-		if (cc != CURLE_ABORTED_BY_CALLBACK)
+		if (cc == CURLE_ABORTED_BY_CALLBACK)
+			goto done;
+		if (!tg->failing)
+			log_warnx("notify: %s: status of %.12s: %s; retrying "
+			    "(logged once until a status gets through)", name,
+			    it->sha, errbuf[0] != '\0' ? errbuf :
+			    curl_easy_strerror(cc));
+		else
 			log_debug("notify: %s: status of %.12s: %s", name,
 			    it->sha, errbuf[0] != '\0' ? errbuf :
 			    curl_easy_strerror(cc));
+		tg->failing = true;
 		goto done;
 	}
 	curl_easy_getinfo(n->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 200 && code < 300) {
 		res = R_OK;
+		if (tg->failing)
+			log_info("notify: %s: statuses get through again",
+			    name);
+		tg->failing = false;
 		log_debug("notify: %s: %s of %.12s delivered (%ld)", name,
 		    ro_notify_host_state_name(tg->t.provider, it->state),
 		    it->sha, code);
@@ -639,8 +653,14 @@ deliver(struct ro_notify *n, struct target *tg, const struct item *it,
 	    (r.retry_after_ms >= 0 || r.limited))) {
 		*retry_after_ms = r.retry_after_ms >= 0 ? r.retry_after_ms :
 		    r.limited ? r.reset_ms : -1;
-		log_debug("notify: %s: status of %.12s: HTTP %ld, retrying",
-		    name, it->sha, code);
+		if (!tg->failing)
+			log_warnx("notify: %s: status of %.12s: HTTP %ld; "
+			    "retrying (logged once until a status gets "
+			    "through)", name, it->sha, code);
+		else
+			log_debug("notify: %s: status of %.12s: HTTP %ld, "
+			    "retrying", name, it->sha, code);
+		tg->failing = true;
 		goto done;
 	}
 	res = R_PERMANENT;

@@ -230,6 +230,8 @@ test_sequence(void **state)
 		free(c[i]);
 }
 
+static int	count_in(const char *, const char *);
+
 /* ---- the host down for 10 s ---------------------------------------------- */
 
 /* Final statuses of sha at kind (requests answered 2xx, not pending). */
@@ -333,6 +335,10 @@ test_host_down(void **state)
 	assert_delivered_in_order(&n->h, FH_GITLAB, c2);
 	assert_delivered_in_order(&n->h, FH_GITEA, c2);
 	assert_delivered_in_order(&n->h, FH_WEBHOOK, c2);
+	/* one warning per provider for the whole outage, one line back */
+	assert_int_equal(count_in(a.log, "logged once until a status gets "
+	    "through"), 4);
+	assert_int_equal(count_in(a.log, "statuses get through again"), 4);
 	kill(a.pid, SIGTERM);
 	assert_int_equal(fx_wait(&a, FX_WAIT_MS), 0);
 	assert_no_secrets(a.log);
