@@ -210,7 +210,7 @@ deadline_passed(struct cbstate *cb)
 {
 	uint64_t	d = ro_gitstream_deadline();
 
-	if (d != 0 && ro_gitstream_now_ms() > d) {
+	if (d != 0 && (uint64_t)ro_now_ms() > d) {
 		cb->timed_out = 1;
 		return 1;
 	}

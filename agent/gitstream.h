@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 
+#include "roomops/clock.h"	/* ro_now_ms: the deadlines' clock */
 #include "roomops/err.h"
 
 #define RO_GITSTREAM_CONNECT_TIMEOUT	10000	/* ms, default */
@@ -50,8 +51,5 @@ uint64_t ro_gitstream_deadline(void);
  */
 int	ro_gitstream_timed_out(void);
 void	ro_gitstream_clear_timeout(void);
-
-/* CLOCK_MONOTONIC now, in ms. */
-uint64_t ro_gitstream_now_ms(void);
 
 #endif

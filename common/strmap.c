@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "roomops/err.h"
+#include "roomops/hash.h"
 #include "roomops/strmap.h"
 
 #include "banned.h"
@@ -16,22 +17,12 @@ struct ro_strmap_ent {
 	char			 key[];
 };
 
-static uint64_t
-hash(const char *s)
-{
-	uint64_t	h = 1469598103934665603ull;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static struct ro_strmap_ent **
 slot(const struct ro_strmap *m, const char *key)
 {
 	struct ro_strmap_ent	**pp;
 
-	for (pp = &m->b[hash(key) & (m->nb - 1)]; *pp != NULL;
+	for (pp = &m->b[ro_hash_str(key) & (m->nb - 1)]; *pp != NULL;
 	    pp = &(*pp)->next)
 		if (strcmp((*pp)->key, key) == 0)
 			break;
@@ -60,8 +51,8 @@ grow(struct ro_strmap *m)
 	for (i = 0; i < m->nb; i++)
 		for (e = m->b[i]; e != NULL; e = next) {
 			next = e->next;
-			e->next = b[hash(e->key) & (nb - 1)];
-			b[hash(e->key) & (nb - 1)] = e;
+			e->next = b[ro_hash_str(e->key) & (nb - 1)];
+			b[ro_hash_str(e->key) & (nb - 1)] = e;
 		}
 	free(m->b);
 	m->b = b;

@@ -32,7 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "roomops/clock.h"
 #include "roomops/file.h"
+#include "roomops/hash.h"
 #include "roomops/log.h"
 #include "sim.h"
 
@@ -67,16 +69,6 @@ struct store {
 	size_t		 n_rooms;
 };
 
-static uint32_t
-hash_str(const char *s)
-{
-	uint32_t	h = 2166136261u;	/* FNV-1a */
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 static struct store_json *
 json_new(char *data, size_t len)
 {
@@ -109,21 +101,6 @@ store_json_unref(struct store_json *j)
 		return;
 	free(j->data);
 	free(j);
-}
-
-static void
-now_iso(char out[32])
-{
-	struct timespec	ts;
-	struct tm	tm;
-	char		sec[24];
-	int		ms;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
-	ms = (int)(ts.tv_nsec / 1000000) % 1000;
-	snprintf(out, 32, "%.19s.%03dZ", sec, ms);
 }
 
 static int
@@ -303,7 +280,7 @@ room_free(struct store_room *r)
 static void
 room_insert(struct store *st, struct store_room *r)
 {
-	uint32_t	b = hash_str(r->id) & (STORE_BUCKETS - 1);
+	uint32_t	b = (uint32_t)(ro_hash_str(r->id) & (STORE_BUCKETS - 1));
 
 	r->next = st->buckets[b];
 	st->buckets[b] = r;
@@ -315,7 +292,7 @@ room_find(struct store *st, const char *id)
 {
 	struct store_room *r;
 
-	for (r = st->buckets[hash_str(id) & (STORE_BUCKETS - 1)]; r != NULL;
+	for (r = st->buckets[ro_hash_str(id) & (STORE_BUCKETS - 1)]; r != NULL;
 	    r = r->next)
 		if (strcmp(r->id, id) == 0)
 			return r;
@@ -621,13 +598,13 @@ int
 store_commit(struct store_room *r, struct ro_err *err)
 {
 	struct ro_buf	 buf = RO_BUF_INIT;
-	char		 path[PATH_MAX], when[32];
+	char		 path[PATH_MAX], when[RO_TS_LEN + 1];
 	char		*ts, *data;
 	size_t		 len;
 	int		 error;
 
 	ro_buf_init(&buf, RO_STATE_JSON_MAX);
-	now_iso(when);
+	ro_now_iso(when);
 	if ((ts = strdup(when)) == NULL) {
 		error = ro_err_set(err, RO_ENOMEM, "out of memory");
 		goto fail;
