@@ -1,5 +1,6 @@
 /* knownhosts.c: OpenSSH known_hosts parsing and host key checks. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,51 +42,47 @@ struct ro_knownhosts {
 	size_t		 skipped;
 };
 
-static int
-b64_val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
- * Decode base64 s[0..n) into out (at most cap bytes). Padding is optional.
- * Returns the decoded length or -1 when malformed or too long.
+ * Decode base64 s[0..n) into out (at most cap bytes) with OpenSSL's
+ * EVP_DecodeBlock. Padding is optional: it is restored before decoding and
+ * its bytes are not counted. Only the canonical encoding of the result is
+ * accepted (no stray bits, no inner '=', no blanks). Returns the decoded
+ * length or -1 when malformed or too long.
  */
 static long
 b64_decode(unsigned char *out, size_t cap, const char *s, size_t n)
 {
-	uint32_t	acc = 0;
-	size_t		i, o = 0, bits = 0;
-	int		v;
+	unsigned char	*in = NULL, *dec = NULL, *enc = NULL;
+	size_t		 padded, pad, len;
+	long		 r = -1;
 
 	while (n > 0 && s[n - 1] == '=')
 		n--;
-	for (i = 0; i < n; i++) {
-		if ((v = b64_val((unsigned char)s[i])) < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= cap)
-				return -1;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (bits >= 6 || acc != 0)	/* a lone sextet or stray bits */
+	if (n % 4 == 1 || n > INT_MAX / 2)	/* a lone sextet */
 		return -1;
-	return (long)o;
+	padded = (n + 3) / 4 * 4;
+	pad = padded - n;
+	len = padded / 4 * 3 - pad;
+	if (len > cap)
+		return -1;
+	if ((in = malloc(padded + 1)) == NULL ||
+	    (enc = malloc(padded + 1)) == NULL ||
+	    (dec = malloc(padded / 4 * 3 + 1)) == NULL)
+		goto done;
+	memcpy(in, s, n);
+	memset(in + n, '=', pad);
+	in[padded] = '\0';
+	if (EVP_DecodeBlock(dec, in, (int)padded) != (int)(padded / 4 * 3) ||
+	    EVP_EncodeBlock(enc, dec, (int)len) != (int)padded ||
+	    memcmp(enc, in, padded) != 0)
+		goto done;
+	memcpy(out, dec, len);
+	r = (long)len;
+done:
+	free(in);
+	free(enc);
+	free(dec);
+	return r;
 }
 
 /* The key type name at the start of an SSH key blob, into out. */
