@@ -127,7 +127,8 @@ ro_specidx_set_seeds(struct ro_specidx *x, struct ro_specidx_ent *e,
 		if ((users = ro_strmap_get(&x->by_seed, seeds->v[i])) == NULL) {
 			if ((users = calloc(1, sizeof(*users))) == NULL)
 				return RO_ENOMEM;
-			if (ro_strmap_put(&x->by_seed, seeds->v[i], users) < 0) {
+			if (ro_strmap_put(&x->by_seed, seeds->v[i],
+			    users) < 0) {
 				free(users);
 				return RO_ENOMEM;
 			}

@@ -19,7 +19,7 @@ ro_uuid(char out[RO_UUID_LEN + 1])
 	unsigned char	b[16];
 
 	if (RAND_bytes(b, sizeof(b)) != 1) {
-		struct timespec ts;	/* entropy failure: unique, not random */
+		struct timespec ts;	/* no entropy: unique, not random */
 
 		memset(b, 0, sizeof(b));
 		clock_gettime(CLOCK_REALTIME, &ts);

@@ -354,3 +354,25 @@ ro_policies_to_json(const struct ro_policies *p)
 	}
 	return o;
 }
+
+const struct ro_entity *
+ro_entity_find(const struct ro_entity *v, size_t n, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].id, id) == 0)
+			return &v[i];
+	return NULL;
+}
+
+const struct ro_artifact *
+ro_artifact_find(const struct ro_artifact *v, size_t n, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}

@@ -132,6 +132,12 @@ int	ro_policies_copy(struct ro_policies *dst, const struct ro_policies *src);
 int	ro_policies_default(struct ro_policies *p);
 /* Entity drift: kind, displayName, visibility, ownerUserId, capabilities,
  * policy. */
+/* The entity of id in v[0..n), or NULL. */
+const struct ro_entity *ro_entity_find(const struct ro_entity *v, size_t n,
+	    const char *id);
+/* The artifact named name in v[0..n), or NULL. */
+const struct ro_artifact *ro_artifact_find(const struct ro_artifact *v,
+	    size_t n, const char *name);
 bool	ro_entity_equal(const struct ro_entity *a, const struct ro_entity *b);
 /* Bitmask of RO_POL_* fields that differ. */
 unsigned ro_policies_diff(const struct ro_policies *want,
