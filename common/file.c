@@ -187,3 +187,18 @@ ro_file_mkdirs(const char *path, unsigned mode, struct ro_err *err)
 		return ro_err_errno(err, RO_EIO, "mkdir %s", copy);
 	return RO_OK;
 }
+
+int
+ro_file_mkdirs_parent(const char *path, unsigned mode, struct ro_err *err)
+{
+	char		 parent[PATH_MAX];
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL || slash == path)
+		return RO_OK;
+	if ((size_t)(slash - path) >= sizeof(parent))
+		return ro_err_set(err, RO_EINVALID, "%s: path too long", path);
+	memcpy(parent, path, (size_t)(slash - path));
+	parent[slash - path] = '\0';
+	return ro_file_mkdirs(parent, mode, err);
+}

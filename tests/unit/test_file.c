@@ -84,6 +84,31 @@ test_replace_and_append(void **state)
 	free(dir);
 }
 
+/* The folder that holds a file (the audit log, a clone) is made. */
+static void
+test_mkdirs_parent(void **state)
+{
+	char		*dir = tu_tmpdir(), *path = tu_path(dir, "a/b/audit.jsonl");
+	char		*ab = tu_path(dir, "a/b");
+	struct stat	 st;
+
+	(void)state;
+	assert_int_equal(ro_file_mkdirs_parent(path, 0750, NULL), RO_OK);
+	assert_int_equal(stat(ab, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777 & ~0750u, 0);	/* umask: less */
+	assert_int_equal(stat(path, &st), -1);	/* the file is not made */
+	assert_int_equal(ro_file_mkdirs_parent(path, 0750, NULL), RO_OK);
+	assert_int_equal(ro_file_mkdirs_parent("audit.jsonl", 0750, NULL),
+	    RO_OK);
+	assert_int_equal(ro_file_mkdirs_parent("/audit.jsonl", 0750, NULL),
+	    RO_OK);
+	tu_rmrf(dir);
+	free(ab);
+	free(path);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -91,6 +116,7 @@ main(void)
 		cmocka_unit_test(test_read_into_small_buffer),
 		cmocka_unit_test(test_read_limits),
 		cmocka_unit_test(test_replace_and_append),
+		cmocka_unit_test(test_mkdirs_parent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
