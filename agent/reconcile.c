@@ -161,20 +161,6 @@ doubt_release(struct cycle *cy)
 	cy->ndoubt = 0;
 }
 
-static void
-count_op(struct ro_audit_diff *d, enum ro_op op)
-{
-	switch (op) {
-	case RO_OP_JOIN:	d->join++; break;
-	case RO_OP_UPDATE:	d->update++; break;
-	case RO_OP_KICK:	d->kick++; break;
-	case RO_OP_SEED:	d->seed++; break;
-	case RO_OP_PROMOTE:	d->promote++; break;
-	case RO_OP_DELETE:	d->del++; break;
-	case RO_OP_POLICIES:	d->policies++; break;
-	}
-}
-
 /*
  * Items whose request failed after it was sent (RO_EAGAIN: the server may
  * have made the change and lost the answer) against the state VERIFY
@@ -189,7 +175,7 @@ settle_doubt(struct cycle *cy)
 		if (!ro_intent_effect(cy->doubt[i].op, cy->doubt[i].id,
 		    cy->spec, cy->state))
 			continue;
-		count_op(&cy->rec.diff, cy->doubt[i].op);
+		ro_plan_count_op(&cy->rec.diff, cy->doubt[i].op);
 		log_info("room %s: %s %s: the request failed, yet the room "
 		    "shows it done: counted", cy->spec->room_id,
 		    ro_op_name(cy->doubt[i].op), cy->doubt[i].id);
@@ -296,15 +282,7 @@ apply_item(struct cycle *cy, enum ro_op op, size_t i)
 		error = item_failed(cy, &ie);
 		goto done;
 	}
-	switch (op) {
-	case RO_OP_JOIN:	cy->rec.diff.join++; break;
-	case RO_OP_UPDATE:	cy->rec.diff.update++; break;
-	case RO_OP_KICK:	cy->rec.diff.kick++; break;
-	case RO_OP_SEED:	cy->rec.diff.seed++; break;
-	case RO_OP_PROMOTE:	cy->rec.diff.promote++; break;
-	case RO_OP_DELETE:	cy->rec.diff.del++; break;
-	case RO_OP_POLICIES:	cy->rec.diff.policies++; break;
-	}
+	ro_plan_count_op(&cy->rec.diff, op);
 	if (!rb)
 		goto done;
 	if ((u.id = strdup(op == RO_OP_POLICIES ? "policies" :

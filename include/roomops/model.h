@@ -132,6 +132,10 @@ int	ro_policies_copy(struct ro_policies *dst, const struct ro_policies *src);
 int	ro_policies_default(struct ro_policies *p);
 /* Entity drift: kind, displayName, visibility, ownerUserId, capabilities,
  * policy. */
+/* Equal strings, NULL equal only to NULL. */
+bool	ro_model_str_eq(const char *a, const char *b);
+/* As ro_model_str_eq, but NULL and "" are the same absent value. */
+bool	ro_model_opt_eq(const char *a, const char *b);
 /* The entity of id in v[0..n), or NULL. */
 const struct ro_entity *ro_entity_find(const struct ro_entity *v, size_t n,
 	    const char *id);
