@@ -81,7 +81,9 @@ struct ro_metrics;
  * Without a webhook secret every /hooks/ endpoint answers 404.
  */
 struct ro_api_opts {
-	const char	*listen;	/* "ADDR:PORT"; port 0 picks one */
+	const char	*host;		/* numeric address or localhost, as
+					   ro_optval_listen gives it */
+	unsigned	 port;		/* 0 picks one */
 	const char	*api_token;	/* bearer for mutating calls, or NULL */
 	const char	*webhook_secret;	/* HMAC key / token, or NULL */
 	unsigned	 threads;	/* HTTP threads (0: 4) */

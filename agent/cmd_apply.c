@@ -10,6 +10,7 @@
 #include "roomops/guard.h"
 #include "roomops/specset.h"
 #include "cli.h"
+#include "optval.h"
 #include "reconcile.h"
 #include "runner.h"
 
@@ -167,7 +168,7 @@ cmd_apply(int argc, char *argv[])
 	struct ro_strv		 rejected = RO_STRV_INIT;
 	const char		*server = NULL, *token_file = NULL;
 	const char		*audit_path = APPLY_AUDIT_DEFAULT;
-	unsigned long		 conc = RO_RUNNER_CONCURRENCY;
+	uint64_t		 conc = RO_RUNNER_CONCURRENCY;
 	char			*token = NULL, *json;
 	bool			 audit_open = false;
 	cJSON			*out = NULL;
@@ -192,8 +193,8 @@ cmd_apply(int argc, char *argv[])
 		case 'r': ropts.rollback = true; break;
 		case 'q': run.quiet = true; break;
 		case 'j':
-			if (!ro_cli_uint(optarg, RO_RUNNER_CONCURRENCY_MAX,
-			    &conc) || conc == 0) {
+			if (!ro_optval_uint(optarg, 1,
+			    RO_RUNNER_CONCURRENCY_MAX, &conc)) {
 				fprintf(stderr, "roomops: --concurrency: 1 to "
 				    "%d\n", RO_RUNNER_CONCURRENCY_MAX);
 				return RO_EXIT_ERROR;
