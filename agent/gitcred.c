@@ -18,6 +18,7 @@
 #include <git2.h>
 
 #include "roomops/buf.h"
+#include "roomops/clock.h"
 #include "roomops/file.h"
 #include "roomops/log.h"
 
@@ -210,7 +211,7 @@ deadline_passed(struct cbstate *cb)
 {
 	uint64_t	d = ro_gitstream_deadline();
 
-	if (d != 0 && ro_gitstream_now_ms() > d) {
+	if (d != 0 && (uint64_t)ro_now_ms() > d) {
 		cb->timed_out = 1;
 		return 1;
 	}

@@ -23,6 +23,7 @@
 #include <git2.h>
 
 #include "roomops/buf.h"
+#include "roomops/clock.h"
 #include "roomops/file.h"
 #include "roomops/log.h"
 
@@ -293,7 +294,7 @@ op_classify(struct ro_gitrepo *r, int gerr, const char *what,
 		    r->url_redacted, r->cb.err.msg);
 		return r->cb.err.code;
 	}
-	if (r->cb.timed_out || ro_gitstream_now_ms() >= deadline) {
+	if (r->cb.timed_out || (uint64_t)ro_now_ms() >= deadline) {
 		ro_err_set(err, RO_ETIMEOUT, "%s %s: timed out after %u ms",
 		    what, r->url_redacted, r->opts.op_timeout_ms);
 		return RO_ETIMEOUT;
@@ -390,7 +391,7 @@ op_once(struct ro_gitrepo *r, struct op *op)
 static int
 op_run(struct ro_gitrepo *r, struct op *op, struct ro_err *err)
 {
-	uint64_t	deadline = ro_gitstream_now_ms() + r->opts.op_timeout_ms;
+	uint64_t	deadline = (uint64_t)ro_now_ms() + r->opts.op_timeout_ms;
 	unsigned	attempt, backoff = r->opts.retry_backoff_ms;
 	bool		retry;
 	int		rc, error;
@@ -413,7 +414,7 @@ op_run(struct ro_gitrepo *r, struct op *op, struct ro_err *err)
 			    op->what, r->url_redacted, r->cb.push_status);
 		error = op_classify(r, rc, op->what, deadline, &retry, err);
 		if (!retry || attempt >= r->opts.retries ||
-		    ro_gitstream_now_ms() + backoff >= deadline)
+		    (uint64_t)ro_now_ms() + backoff >= deadline)
 			return error;
 		log_debug("%s; retrying in %u ms", err != NULL ? err->msg :
 		    op->what, backoff);
@@ -494,7 +495,7 @@ ro_gitrepo_fetch(struct ro_gitrepo *r, unsigned flags,
 	struct op			 op;
 	git_oid				 nb, na;
 	bool				 nbp, nap;
-	uint64_t			 t0 = ro_gitstream_now_ms();
+	uint64_t			 t0 = (uint64_t)ro_now_ms();
 	int				 error;
 
 	if (res == NULL)
@@ -529,7 +530,7 @@ ro_gitrepo_fetch(struct ro_gitrepo *r, unsigned flags,
 	    (res->head_present && !git_oid_equal(&res->head,
 	    &res->head_before));
 	res->notes_moved = nap != nbp || (nap && !git_oid_equal(&na, &nb));
-	res->duration_ms = ro_gitstream_now_ms() - t0;
+	res->duration_ms = (uint64_t)ro_now_ms() - t0;
 	return RO_OK;
 }
 

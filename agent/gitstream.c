@@ -20,6 +20,7 @@
 #include <git2.h>
 #include <git2/sys/stream.h>
 
+#include "roomops/clock.h"
 #include "gitstream.h"
 
 #include "../common/banned.h"
@@ -73,15 +74,6 @@ ro_gitstream_clear_timeout(void)
 	timed_out = 0;
 }
 
-uint64_t
-ro_gitstream_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void
 ro_gitstream_set_timeouts(unsigned connect_ms, unsigned io_ms)
 {
@@ -112,7 +104,7 @@ watchdog(void *arg)
 	(void)arg;
 	for (;;) {
 		nanosleep(&tick, NULL);
-		now = ro_gitstream_now_ms();
+		now = (uint64_t)ro_now_ms();
 		pthread_mutex_lock(&watch_lock);
 		for (i = 0; i < WATCH_MAX; i++) {
 			if (watch[i].fd < 0 || watch[i].deadline == 0 ||
@@ -187,7 +179,7 @@ budget(unsigned limit)
 
 	if (deadline_ms == 0)
 		return (int)limit;
-	now = ro_gitstream_now_ms();
+	now = (uint64_t)ro_now_ms();
 	left = deadline_ms > now ? deadline_ms - now : 0;
 	return (int)(left < limit ? left : limit);
 }

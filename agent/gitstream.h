@@ -51,7 +51,4 @@ uint64_t ro_gitstream_deadline(void);
 int	ro_gitstream_timed_out(void);
 void	ro_gitstream_clear_timeout(void);
 
-/* CLOCK_MONOTONIC now, in ms. */
-uint64_t ro_gitstream_now_ms(void);
-
 #endif

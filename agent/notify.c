@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "roomops/clock.h"
 #include "roomops/file.h"
 #include "roomops/log.h"
 #include "cli.h"
@@ -498,20 +499,11 @@ on_header(char *p, size_t sz, size_t nm, void *arg)
 	return len;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Stopped, and the time to drain the queue is over. Under mu. */
 static bool
 halted_locked(struct ro_notify *n)
 {
-	return n->stop && now_ms() >= n->drain_until;
+	return n->stop && ro_now_ms() >= n->drain_until;
 }
 
 static bool
@@ -685,11 +677,11 @@ static bool
 nap(struct ro_notify *n, long ms)
 {
 	struct timespec	ts;
-	long long	end = now_ms() + ms, until;
+	long long	end = ro_now_ms() + ms, until;
 	bool		s;
 
 	pthread_mutex_lock(&n->mu);
-	while (!(s = halted_locked(n)) && now_ms() < end) {
+	while (!(s = halted_locked(n)) && ro_now_ms() < end) {
 		until = n->stop && n->drain_until < end ? n->drain_until : end;
 		ts.tv_sec = (time_t)(until / 1000);
 		ts.tv_nsec = (long)(until % 1000) * 1000000L;
@@ -930,7 +922,7 @@ ro_notify_free(struct ro_notify *n)
 	if (n->started) {
 		pthread_mutex_lock(&n->mu);
 		n->stop = true;
-		n->drain_until = now_ms() + RO_NOTIFY_DRAIN_MS;
+		n->drain_until = ro_now_ms() + RO_NOTIFY_DRAIN_MS;
 		pthread_cond_broadcast(&n->cv);
 		pthread_mutex_unlock(&n->mu);
 		pthread_join(n->tid, NULL);

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "roomops/clock.h"
 #include "roomops/file.h"
 #include "roomops/log.h"
 #include "sim.h"
@@ -109,21 +110,6 @@ store_json_unref(struct store_json *j)
 		return;
 	free(j->data);
 	free(j);
-}
-
-static void
-now_iso(char out[32])
-{
-	struct timespec	ts;
-	struct tm	tm;
-	char		sec[24];
-	int		ms;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
-	ms = (int)(ts.tv_nsec / 1000000) % 1000;
-	snprintf(out, 32, "%.19s.%03dZ", sec, ms);
 }
 
 static int
@@ -621,13 +607,13 @@ int
 store_commit(struct store_room *r, struct ro_err *err)
 {
 	struct ro_buf	 buf = RO_BUF_INIT;
-	char		 path[PATH_MAX], when[32];
+	char		 path[PATH_MAX], when[RO_TS_LEN + 1];
 	char		*ts, *data;
 	size_t		 len;
 	int		 error;
 
 	ro_buf_init(&buf, RO_STATE_JSON_MAX);
-	now_iso(when);
+	ro_now_iso(when);
 	if ((ts = strdup(when)) == NULL) {
 		error = ro_err_set(err, RO_ENOMEM, "out of memory");
 		goto fail;

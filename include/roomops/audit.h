@@ -17,11 +17,10 @@
 #include <cjson/cJSON.h>
 
 #include "roomops/buf.h"
+#include "roomops/clock.h"	/* ro_uuid, ro_now_*: records use them */
 #include "roomops/strv.h"
 
 #define RO_AUDIT_LINE_MAX	(256u << 10)	/* bytes per record */
-#define RO_UUID_LEN		36		/* characters */
-#define RO_TS_LEN		24		/* "2026-11-23T10:00:00.123Z" */
 
 /* Counts of the diff (applied, or planned for rejected/blocked). */
 struct ro_audit_diff {
@@ -116,12 +115,5 @@ void	ro_auditlog_close(struct ro_auditlog *log);
  */
 int	ro_auditlog_read(const char *path, const char *room, const char *rev,
 	    const char *cid, cJSON *arr, size_t *bad, struct ro_err *err);
-
-/* A random UUID v4 (OpenSSL RAND_bytes). */
-void	ro_uuid(char out[RO_UUID_LEN + 1]);
-/* Current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
-void	ro_now_iso(char out[RO_TS_LEN + 1]);
-/* Monotonic milliseconds. */
-long long ro_now_ms(void);
 
 #endif
