@@ -28,31 +28,19 @@ usage(FILE *f)
 	    "  --state-dir DIR     read DIR/audit.jsonl (default ./"
 	    AUDIT_DEFAULT_STATE_DIR ")\n"
 	    "  --audit-log FILE    read this JSON-lines file\n"
-	    "  --room ID           only this room\n"
-	    "  --rev REV           only this revision\n"
+	    "  --room ID           only this room (exact id)\n"
+	    "  --rev REV           only this revision, or an unambiguous\n"
+	    "                      abbreviation of it\n"
 	    "  --output text|json  (default text)\n");
 }
 
 struct notes_walk {
-	git_repository	*repo;
-	const char	*room;
-	const char	*rev;
-	cJSON		*arr;
-	size_t		 bad;
-	struct ro_err	*err;
+	git_repository		*repo;
+	struct ro_audit_filter	*f;
+	cJSON			*arr;
+	size_t			 bad;
+	struct ro_err		*err;
 };
-
-static bool
-match(const cJSON *o, const char *key, const char *want)
-{
-	const cJSON	*v;
-
-	if (want == NULL)
-		return true;
-	v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) && strncmp(v->valuestring, want,
-	    strlen(want)) == 0;	/* a revision may be abbreviated */
-}
 
 static int
 on_note(const git_oid *commit, void *arg)
@@ -65,19 +53,20 @@ on_note(const git_oid *commit, void *arg)
 
 	if ((error = ro_notes_read(w->repo, NULL, commit, &lines, w->err)) < 0)
 		return error;
-	for (i = 0; i < lines.n; i++) {
+	for (i = 0; i < lines.n && error == RO_OK; i++) {
 		if ((o = cJSON_Parse(lines.v[i])) == NULL || !cJSON_IsObject(o)) {
 			cJSON_Delete(o);
 			w->bad++;
 			continue;
 		}
-		if (match(o, "room", w->room) && match(o, "rev", w->rev))
+		if ((error = ro_audit_filter_match(w->f, o, w->err)) == 1) {
 			cJSON_AddItemToArray(w->arr, o);
-		else
+			error = RO_OK;
+		} else
 			cJSON_Delete(o);
 	}
 	ro_strv_release(&lines);
-	return 0;
+	return error;
 }
 
 static int
@@ -94,7 +83,7 @@ by_ts(const void *a, const void *b)
 
 /* Every record in the notes of repository dir, oldest first. */
 static int
-read_notes(const char *dir, const char *room, const char *rev, cJSON *arr,
+read_notes(const char *dir, struct ro_audit_filter *f, cJSON *arr,
     size_t *bad, struct ro_err *err)
 {
 	struct notes_walk	 w;
@@ -111,8 +100,7 @@ read_notes(const char *dir, const char *room, const char *rev, cJSON *arr,
 	}
 	memset(&w, 0, sizeof(w));
 	w.repo = repo;
-	w.room = room;
-	w.rev = rev;
+	w.f = f;
 	w.arr = arr;
 	w.err = err;
 	if ((error = ro_notes_foreach(repo, NULL, on_note, &w, err)) < 0)
@@ -179,7 +167,7 @@ cmd_audit(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*dir = AUDIT_DEFAULT_STATE_DIR, *log = NULL, *repo = NULL;
-	const char	*room = NULL, *rev = NULL;
+	struct ro_audit_filter	 filter = RO_AUDIT_FILTER_INIT;
 	enum ro_output	 output = RO_OUTPUT_TEXT;
 	struct ro_err	 err = RO_ERR_INIT;
 	cJSON		*arr = NULL, *rec, *doc = NULL;
@@ -193,8 +181,8 @@ cmd_audit(int argc, char *argv[])
 		case 'g': repo = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'a': log = optarg; break;
-		case 'r': room = optarg; break;
-		case 'v': rev = optarg; break;
+		case 'r': filter.room = optarg; break;
+		case 'v': filter.rev = optarg; break;
 		case 'o':
 			if (!ro_cli_output(optarg, &output))
 				return RO_EXIT_ERROR;
@@ -214,9 +202,9 @@ cmd_audit(int argc, char *argv[])
 	if ((arr = cJSON_CreateArray()) == NULL)
 		goto oom;
 	if (repo != NULL) {
-		if (read_notes(repo, room, rev, arr, &bad, &err) < 0)
+		if (read_notes(repo, &filter, arr, &bad, &err) < 0)
 			goto fail;
-	} else if (ro_auditlog_read(log != NULL ? log : path, room, rev, NULL,
+	} else if (ro_auditlog_read(log != NULL ? log : path, &filter, 0, 0,
 	    arr, &bad, &err) < 0)
 		goto fail;
 	if (bad > 0)
@@ -241,6 +229,7 @@ oom:
 fail:
 	fprintf(stderr, "roomops: %s\n", err.msg);
 done:
+	ro_audit_filter_release(&filter);
 	cJSON_Delete(arr);
 	cJSON_Delete(doc);
 	free(path);

@@ -277,6 +277,21 @@ batch_release(struct batch *b)
 	pthread_mutex_destroy(&b->mu);
 }
 
+/* Is the audit record line (JSON) one with key = want (and key2 =
+ * want2 when key2 is not NULL)? */
+static bool
+line_is(const char *line, size_t len, const char *key, const char *want,
+    const char *key2, const char *want2)
+{
+	cJSON	*o = cJSON_ParseWithLength(line, len);
+	bool	 yes;
+
+	yes = cJSON_IsObject(o) && ro_audit_rec_is(o, key, want) &&
+	    (key2 == NULL || ro_audit_rec_is(o, key2, want2));
+	cJSON_Delete(o);
+	return yes;
+}
+
 static int
 batch_sink(void *arg, const char *room, const char *line, size_t len,
     struct ro_err *err)
@@ -285,7 +300,8 @@ batch_sink(void *arg, const char *room, const char *line, size_t len,
 	int		 error = RO_OK;
 
 	(void)room;
-	if (b->drop_converged && strstr(line, "\"outcome\":\"converged\""))
+	if (b->drop_converged && line_is(line, len, "outcome", "converged",
+	    NULL, NULL))
 		return RO_OK;
 	pthread_mutex_lock(&b->mu);
 	while (len > 0 && line[len - 1] == '\n')
@@ -371,8 +387,9 @@ batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 	git_repository	*repo = ro_gitrepo_git(g->repo);
 	struct ro_strv	 note = RO_STRV_INIT;
 	char		 rev[GITSRC_OID_HEX];
+	struct ro_audit_filter	 f = RO_AUDIT_FILTER_INIT;
 	cJSON		*arr = NULL, *o, *room;
-	size_t		 i, bad;
+	size_t		 i;
 	char		*line;
 	int		 error;
 
@@ -393,9 +410,10 @@ batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 		goto done;
 	g->recovered = true;
 	/* Records that reached the JSONL log but not the note. */
+	f.rev = rev;
 	if ((arr = cJSON_CreateArray()) == NULL ||
-	    (error = ro_auditlog_read(g->o.audit.audit->path, NULL, rev, NULL,
-	    arr, &bad, err)) < 0)
+	    (error = ro_auditlog_read(g->o.audit.audit->path, &f, 0, 0, arr,
+	    NULL, err)) < 0)
 		goto done;
 	cJSON_ArrayForEach(o, arr) {
 		room = cJSON_GetObjectItemCaseSensitive(o, "room");
@@ -411,6 +429,7 @@ batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 		cJSON_free(line);
 	}
 done:
+	ro_audit_filter_release(&f);
 	cJSON_Delete(arr);
 	ro_strv_release(&note);
 	return error;
@@ -984,7 +1003,6 @@ supersede(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
 	struct specinfo	*si;
 	struct batch	 b;
 	const char	*room;
-	char		 mine[RO_SHARD_STR_MAX + 16];
 	size_t		 i;
 	int		 error;
 
@@ -993,11 +1011,9 @@ supersede(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
 	if ((error = ro_notes_read(repo, RO_NOTES_REF, commit, &b.lines,
 	    err)) < 0 && error != RO_ENOTFOUND)
 		goto done;
-	/* the whole field: shard "0/1" is not "0/10" of an earlier fleet */
-	snprintf(mine, sizeof(mine), "\"shard\":\"%s\"", g->shard_str);
 	for (i = 0; i < b.lines.n; i++)
-		if (strstr(b.lines.v[i], "\"outcome\":\"superseded\"") &&
-		    strstr(b.lines.v[i], mine) != NULL)
+		if (line_is(b.lines.v[i], strlen(b.lines.v[i]), "outcome",
+		    "superseded", "shard", g->shard_str))
 			goto done;	/* done before a restart */
 	ro_strv_release(&b.lines);
 	if ((error = changed_paths(g, commit, &paths, err)) < 0)

@@ -16,7 +16,6 @@
 #include "../common/banned.h"
 
 #define INTENT_NAME_MAX		200	/* longer room ids: a digest name */
-#define INTENT_SCAN_CHUNK	(1u << 20)	/* bytes read at a time */
 
 struct ro_intent {
 	char			 record[RO_UUID_LEN + 1];
@@ -304,35 +303,20 @@ int
 ro_intent_recorded(const char *path, const char *record, bool *yes,
     struct ro_err *err)
 {
-	char	 needle[RO_UUID_LEN + 16], *buf;
-	size_t	 nl, keep = 0, n;
-	FILE	*f;
-	int	 error = RO_OK;
+	struct ro_audit_filter	 f = RO_AUDIT_FILTER_INIT;
+	cJSON			*found;
+	int			 error;
 
 	*yes = false;
-	nl = (size_t)snprintf(needle, sizeof(needle), "\"id\":\"%s\"", record);
-	if ((f = fopen(path, "re")) == NULL)
-		return errno == ENOENT ? RO_OK : ro_err_errno(err, RO_EIO,
-		    "%s", path);
-	if ((buf = malloc(INTENT_SCAN_CHUNK + nl)) == NULL) {
-		fclose(f);
+	if ((found = cJSON_CreateArray()) == NULL)
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	}
-	/* chunks overlapping by nl - 1 bytes: a match across a boundary is
-	 * seen in the next one */
-	while ((n = fread(buf + keep, 1, INTENT_SCAN_CHUNK, f)) > 0) {
-		n += keep;
-		if (memmem(buf, n, needle, nl) != NULL) {
-			*yes = true;
-			break;
-		}
-		keep = n < nl - 1 ? n : nl - 1;
-		memmove(buf, buf + n - keep, keep);
-	}
-	if (!*yes && ferror(f))
-		error = ro_err_errno(err, RO_EIO, "%s", path);
-	free(buf);
-	fclose(f);
+	f.id = record;
+	/* backwards from the end: the record is one of the last */
+	if ((error = ro_auditlog_read(path, &f, 1, 0, found, NULL, err)) ==
+	    RO_OK)
+		*yes = cJSON_GetArraySize(found) > 0;
+	ro_audit_filter_release(&f);
+	cJSON_Delete(found);
 	return error;
 }
 

@@ -300,22 +300,61 @@ ro_auditlog_close(struct ro_auditlog *log)
 	log->path = NULL;
 }
 
-static bool
-match(const cJSON *o, const char *key, const char *want)
+/* Filter */
+
+void
+ro_audit_filter_release(struct ro_audit_filter *f)
+{
+	free(f->rev_hit);
+	f->rev_hit = NULL;
+}
+
+bool
+ro_audit_rec_is(const cJSON *rec, const char *key, const char *want)
 {
 	const cJSON	*v;
 
 	if (want == NULL)
 		return true;
-	v = cJSON_GetObjectItemCaseSensitive(o, key);
+	v = cJSON_GetObjectItemCaseSensitive(rec, key);
 	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
+}
+
+int
+ro_audit_filter_match(struct ro_audit_filter *f, const cJSON *rec,
+    struct ro_err *err)
+{
+	const cJSON	*v;
+	size_t		 n;
+
+	if (!cJSON_IsObject(rec) || !ro_audit_rec_is(rec, "room", f->room) ||
+	    !ro_audit_rec_is(rec, "correlationId", f->cid) ||
+	    !ro_audit_rec_is(rec, "id", f->id))
+		return 0;
+	if (f->rev == NULL)
+		return 1;
+	v = cJSON_GetObjectItemCaseSensitive(rec, "rev");
+	n = strlen(f->rev);
+	if (!cJSON_IsString(v) || strncmp(v->valuestring, f->rev, n) != 0)
+		return 0;
+	if (f->rev_hit == NULL) {
+		if ((f->rev_hit = strdup(v->valuestring)) == NULL)
+			return ro_err_set(err, RO_ENOMEM, "out of memory");
+		return 1;
+	}
+	if (strcmp(f->rev_hit, v->valuestring) != 0)
+		return ro_err_set(err, RO_EINVALID, "revision %s is ambiguous: "
+		    "%.40s and %.40s both start with it", f->rev, f->rev_hit,
+		    v->valuestring);
+	return 1;
 }
 
 /*
  * A filter value that JSON writers copy verbatim (ro_buf_add_json_str
  * escapes none of these characters): a record whose field has the value
- * holds it as a substring, so a line without it cannot match and is not
- * parsed. Ids, revisions and room ids are all plain.
+ * (or, for a revision, starts with it) holds it as a substring, so a line
+ * without it cannot match and is not parsed. Ids, revisions and room ids
+ * are all plain.
  */
 static bool
 plain(const char *v)
@@ -332,56 +371,179 @@ plain(const char *v)
 	return true;
 }
 
-int
-ro_auditlog_read(const char *path, const char *room, const char *rev,
-    const char *cid, cJSON *arr, size_t *bad, struct ro_err *err)
+bool
+ro_audit_filter_may_match(const struct ro_audit_filter *f, const char *p,
+    size_t n)
 {
-	const char	*need[3];
-	size_t		 nneed = 0, i;
-	FILE		*f;
-	char		*line = NULL;
-	size_t		 cap = 0;
-	ssize_t		 n;
-	cJSON		*o;
-	int		 error = RO_OK;
+	const char *const	need[] = { f->room, f->rev, f->cid, f->id };
+	size_t			i;
 
-	*bad = 0;
-	if (plain(room))
-		need[nneed++] = room;
-	if (plain(rev))
-		need[nneed++] = rev;
-	if (plain(cid))
-		need[nneed++] = cid;
-	if ((f = fopen(path, "re")) == NULL) {
-		if (errno == ENOENT)
-			return RO_OK;
-		return ro_err_errno(err, RO_EIO, "%s", path);
+	for (i = 0; i < RO_NELEM(need); i++)
+		if (plain(need[i]) &&
+		    memmem(p, n, need[i], strlen(need[i])) == NULL)
+			return false;
+	return true;
+}
+
+/* Reader: the log backwards, from its end, in blocks */
+
+struct tail {
+	struct ro_audit_filter	*f;
+	cJSON			*found;		/* newest first */
+	size_t			 nfound;
+	size_t			 bad;
+	int			 error;		/* of the filter */
+	struct ro_err		*err;
+};
+
+/* One line (not NUL-terminated): blank lines are skipped; malformed or
+ * over-long ones counted when they could hold a match. */
+static void
+tail_line(struct tail *t, const char *p, size_t n)
+{
+	cJSON	*o;
+	int	 rc;
+
+	if (n == 0 || t->error < 0 || !ro_audit_filter_may_match(t->f, p, n))
+		return;
+	o = n > RO_AUDIT_LINE_MAX ? NULL : cJSON_ParseWithLength(p, n);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		t->bad++;
+		return;
 	}
-	while ((n = getline(&line, &cap, f)) != -1) {
-		if (n <= 1)
-			continue;
-		for (i = 0; i < nneed; i++)
-			if (memmem(line, (size_t)n, need[i],
-			    strlen(need[i])) == NULL)
-				break;
-		if (i < nneed)
-			continue;	/* cannot match: not parsed */
-		o = (size_t)n > RO_AUDIT_LINE_MAX ? NULL :
-		    cJSON_ParseWithLength(line, (size_t)n);
-		if (!cJSON_IsObject(o)) {
-			cJSON_Delete(o);
-			(*bad)++;
+	if ((rc = ro_audit_filter_match(t->f, o, t->err)) <= 0) {
+		cJSON_Delete(o);
+		t->error = rc;
+		return;
+	}
+	cJSON_AddItemToArray(t->found, o);
+	t->nfound++;
+}
+
+/* pread n bytes at pos into b. */
+static int
+read_at(int fd, char *b, size_t n, off_t pos, const char *path,
+    struct ro_err *err)
+{
+	size_t	got;
+	ssize_t	r;
+
+	for (got = 0; got < n; got += (size_t)r) {
+		r = pread(fd, b + got, n - got, pos + (off_t)got);
+		if (r == -1 && errno == EINTR) {
+			r = 0;
 			continue;
 		}
-		if (match(o, "room", room) && match(o, "rev", rev) &&
-		    match(o, "correlationId", cid))
-			cJSON_AddItemToArray(arr, o);
-		else
-			cJSON_Delete(o);
+		if (r <= 0)
+			return r == 0 ? ro_err_set(err, RO_EIO, "audit log %s: "
+			    "shorter than it was", path) : ro_err_errno(err,
+			    RO_EIO, "audit log %s", path);
 	}
-	if (ferror(f))
-		error = ro_err_errno(err, RO_EIO, "%s", path);
-	free(line);
-	fclose(f);
+	return RO_OK;
+}
+
+/* Read backwards until count records were found or scan_max bytes read. */
+static int
+tail_scan(struct tail *t, int fd, off_t size, size_t count,
+    unsigned long long scan_max, const char *path)
+{
+	const size_t		 cap = RO_AUDIT_BLOCK + RO_AUDIT_LINE_MAX;
+	unsigned long long	 scanned = 0;
+	char			*b, *nl;
+	size_t			 len = 0, n;
+	off_t			 pos = size;
+	bool			 skipping = false;
+	int			 error = RO_OK;
+
+	if ((b = malloc(cap)) == NULL)
+		return ro_err_set(t->err, RO_ENOMEM, "out of memory");
+	for (;;) {
+		/* the complete lines: each one after a newline */
+		while ((count == 0 || t->nfound < count) && t->error == 0 &&
+		    (nl = memrchr(b, '\n', len)) != NULL) {
+			tail_line(t, nl + 1, len - (size_t)(nl + 1 - b));
+			len = (size_t)(nl - b);
+		}
+		if (t->error < 0 || (count > 0 && t->nfound >= count))
+			break;
+		if (pos == 0) {			/* the file's first line */
+			if (!skipping)
+				tail_line(t, b, len);
+			break;
+		}
+		if (scan_max > 0 && scanned >= scan_max)
+			break;
+		n = pos < (off_t)RO_AUDIT_BLOCK ? (size_t)pos : RO_AUDIT_BLOCK;
+		if (len + n > cap) {	/* over RO_AUDIT_LINE_MAX: skipped */
+			len = 0;
+			skipping = true;
+			t->bad++;
+		}
+		memmove(b + n, b, len);
+		pos -= (off_t)n;
+		if ((error = read_at(fd, b, n, pos, path, t->err)) < 0)
+			goto done;
+		scanned += n;
+		len += n;
+		if (skipping) {		/* the rest of the long line */
+			if ((nl = memrchr(b, '\n', n)) == NULL)
+				len = 0;
+			else {
+				len = (size_t)(nl - b);
+				skipping = false;
+			}
+		}
+	}
+	error = t->error < 0 ? t->error : RO_OK;
+done:
+	free(b);
+	return error;
+}
+
+int
+ro_auditlog_read(const char *path, struct ro_audit_filter *f, size_t count,
+    unsigned long long scan_max, cJSON *arr, size_t *bad, struct ro_err *err)
+{
+	struct ro_audit_filter	 any = RO_AUDIT_FILTER_INIT;
+	struct tail		 t;
+	struct stat		 st;
+	cJSON			*item;
+	size_t			 n;
+	int			 fd, error = RO_OK;
+
+	memset(&t, 0, sizeof(t));
+	t.f = f != NULL ? f : &any;
+	t.err = err;
+	if (bad != NULL)
+		*bad = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? RO_OK : ro_err_errno(err, RO_EIO,
+		    "audit log %s", path);
+	if (fstat(fd, &st) == -1) {
+		error = ro_err_errno(err, RO_EIO, "audit log %s", path);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error = ro_err_set(err, RO_EIO, "audit log %s: not a regular "
+		    "file", path);
+		goto done;
+	}
+	if ((t.found = cJSON_CreateArray()) == NULL) {
+		error = ro_err_set(err, RO_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((error = tail_scan(&t, fd, st.st_size, count, scan_max,
+	    path)) < 0)
+		goto done;
+	/* found is newest first */
+	while ((n = (size_t)cJSON_GetArraySize(t.found)) > 0 &&
+	    (item = cJSON_DetachItemFromArray(t.found, (int)n - 1)) != NULL)
+		cJSON_AddItemToArray(arr, item);
+	if (bad != NULL)
+		*bad = t.bad;
+done:
+	close(fd);
+	cJSON_Delete(t.found);
 	return error;
 }

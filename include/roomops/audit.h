@@ -106,14 +106,54 @@ void	ro_auditlog_cancel(struct ro_auditlog *log);
 void	ro_auditlog_close(struct ro_auditlog *log);
 
 /*
- * Read records from a JSONL file (missing file: no records). Each parsed
- * line matching the filters (NULL: any) is added to arr (a cJSON array).
- * Malformed lines are counted in *bad and skipped. A filter value made
- * of [A-Za-z0-9._:-] only (ids, revisions, room ids) is looked for as a
- * substring first: lines without it are skipped unparsed, so *bad then
- * counts the malformed lines among those holding the value.
+ * The one filter of every reader of audit records (the daemon's GET
+ * /audit, `roomops audit` on the log or on the notes, the Git source's
+ * recovery): the room and the correlation id match exactly; the revision
+ * matches a record whose rev starts with it (an abbreviated commit), as
+ * long as one revision only does: a second, different one is an error
+ * (RO_EINVALID, "ambiguous"); the record id (agent/intent.c) matches
+ * exactly. NULL: any. rev_hit remembers the revision
+ * matched; release it with ro_audit_filter_release(). One reader at a
+ * time.
  */
-int	ro_auditlog_read(const char *path, const char *room, const char *rev,
-	    const char *cid, cJSON *arr, size_t *bad, struct ro_err *err);
+struct ro_audit_filter {
+	const char	*room;
+	const char	*rev;
+	const char	*cid;		/* correlationId */
+	const char	*id;		/* the record's own id */
+	char		*rev_hit;	/* owned; the revision rev matched */
+};
+#define RO_AUDIT_FILTER_INIT	{ NULL, NULL, NULL, NULL, NULL }
+
+/* Is rec's string field key want (NULL: any)? */
+bool	ro_audit_rec_is(const cJSON *rec, const char *key, const char *want);
+
+/* Does rec pass? 1 yes, 0 no; RO_EINVALID (ambiguous revision),
+ * RO_ENOMEM. */
+int	ro_audit_filter_match(struct ro_audit_filter *f, const cJSON *rec,
+	    struct ro_err *err);
+/* Could the line p (n bytes, a JSON record) pass? false when a plain
+ * filter value ([A-Za-z0-9._:-], which JSON writes verbatim) is not in
+ * it: such a line is skipped unparsed. */
+bool	ro_audit_filter_may_match(const struct ro_audit_filter *f,
+	    const char *p, size_t n);
+void	ro_audit_filter_release(struct ro_audit_filter *f);
+
+#define RO_AUDIT_BLOCK	(64u << 10)	/* bytes per read of the log */
+
+/*
+ * Read the records of a JSONL log that pass f (NULL: all), appending them to arr (a
+ * cJSON array) oldest first. The log is read backwards from its end in
+ * RO_AUDIT_BLOCK reads with one buffer of RO_AUDIT_BLOCK +
+ * RO_AUDIT_LINE_MAX bytes, whatever its size; the scan stops once count
+ * records were found (0: no limit) or scan_max bytes were read (0: no
+ * limit). A missing file holds no records. Lines that could match (see
+ * ro_audit_filter_may_match) but are malformed or longer than
+ * RO_AUDIT_LINE_MAX are skipped and counted in *bad (may be NULL).
+ * @return RO_OK, RO_EIO, RO_ENOMEM, RO_EINVALID (ambiguous revision)
+ */
+int	ro_auditlog_read(const char *path, struct ro_audit_filter *f,
+	    size_t count, unsigned long long scan_max, cJSON *arr, size_t *bad,
+	    struct ro_err *err);
 
 #endif

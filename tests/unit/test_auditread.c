@@ -1,6 +1,7 @@
-/* test_auditread.c: ro_auditlog_read filters (room, rev, correlation id),
- * with the substring prefilter of plain values and the parse of every
- * line for other values. */
+/* test_auditread.c: ro_auditlog_read filters (room, rev, correlation
+ * id), with the substring prefilter of plain values and the parse of
+ * every line for other values (exact rooms, revision prefixes and the
+ * backward tail: test_audit_filter). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,12 +63,17 @@ static void
 read_ids(const char *path, const char *room, const char *rev,
     const char *cid, char *out, size_t outsz, size_t *bad)
 {
-	cJSON		*arr = cJSON_CreateArray(), *o, *id;
-	struct ro_err	 err = RO_ERR_INIT;
-	size_t		 len = 0;
+	struct ro_audit_filter	 f = RO_AUDIT_FILTER_INIT;
+	cJSON			*arr = cJSON_CreateArray(), *o, *id;
+	struct ro_err		 err = RO_ERR_INIT;
+	size_t			 len = 0;
 
-	assert_int_equal(ro_auditlog_read(path, room, rev, cid, arr, bad,
-	    &err), RO_OK);
+	f.room = room;
+	f.rev = rev;
+	f.cid = cid;
+	assert_int_equal(ro_auditlog_read(path, &f, 0, 0, arr, bad, &err),
+	    RO_OK);
+	ro_audit_filter_release(&f);
 	out[0] = '\0';
 	cJSON_ArrayForEach(o, arr) {
 		id = cJSON_GetObjectItemCaseSensitive(o, "correlationId");
