@@ -24,6 +24,7 @@
 #include "roomops/buf.h"
 #include "roomops/file.h"
 #include "roomops/log.h"
+#include "roomops/strmap.h"
 #include "roomops/specset.h"
 #include "watch.h"
 
@@ -477,18 +478,6 @@ add_watch(struct ro_watch *w, size_t n, enum wkind kind, unsigned git,
 
 /* The pending paths. */
 
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t	h = 14695981039346656037ull;	/* FNV-1a */
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static void
 list_unlink(struct ro_watch *w, struct pend *p)
 {
@@ -591,7 +580,7 @@ pend(struct ro_watch *w, const char *rel, struct ro_err *err)
 
 	if (w->rescan)
 		return RO_OK;		/* the rescan will cover it */
-	h = hash_str(rel);
+	h = ro_strmap_hash(rel);
 	if (w->npbuckets != 0) {
 		for (p = w->pbuckets[h & (w->npbuckets - 1)]; p != NULL;
 		    p = p->hnext) {

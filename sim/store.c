@@ -35,6 +35,7 @@
 #include "roomops/clock.h"
 #include "roomops/file.h"
 #include "roomops/log.h"
+#include "roomops/strmap.h"
 #include "sim.h"
 
 #include "../common/banned.h"
@@ -67,16 +68,6 @@ struct store {
 	struct store_room **buckets;
 	size_t		 n_rooms;
 };
-
-static uint32_t
-hash_str(const char *s)
-{
-	uint32_t	h = 2166136261u;	/* FNV-1a */
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
 
 static struct store_json *
 json_new(char *data, size_t len)
@@ -289,7 +280,7 @@ room_free(struct store_room *r)
 static void
 room_insert(struct store *st, struct store_room *r)
 {
-	uint32_t	b = hash_str(r->id) & (STORE_BUCKETS - 1);
+	size_t		b = ro_strmap_hash(r->id) & (STORE_BUCKETS - 1);
 
 	r->next = st->buckets[b];
 	st->buckets[b] = r;
@@ -301,7 +292,7 @@ room_find(struct store *st, const char *id)
 {
 	struct store_room *r;
 
-	for (r = st->buckets[hash_str(id) & (STORE_BUCKETS - 1)]; r != NULL;
+	for (r = st->buckets[ro_strmap_hash(id) & (STORE_BUCKETS - 1)]; r != NULL;
 	    r = r->next)
 		if (strcmp(r->id, id) == 0)
 			return r;
