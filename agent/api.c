@@ -40,6 +40,7 @@
 
 #include "roomops/audit.h"
 #include "roomops/diag.h"
+#include "roomops/hex.h"
 #include "roomops/log.h"
 #include "roomops/spec.h"
 #include "api.h"
@@ -80,51 +81,6 @@ static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode %XX escapes of s[0..n) into a new string. RO_EINVALID on a bad
- * escape or a NUL byte, RO_ENOMEM. */
-static int
-pct_decode(char **out, const char *s, size_t n)
-{
-	char	*d;
-	size_t	 i, j = 0;
-	int	 hi, lo;
-
-	if ((d = malloc(n + 1)) == NULL)
-		return RO_ENOMEM;
-	for (i = 0; i < n; i++) {
-		if (s[i] != '%') {
-			d[j++] = s[i];
-			continue;
-		}
-		if (i + 2 >= n)
-			goto bad;
-		if ((hi = hexval((unsigned char)s[i + 1])) < 0 ||
-		    (lo = hexval((unsigned char)s[i + 2])) < 0 ||
-		    (hi == 0 && lo == 0))
-			goto bad;
-		d[j++] = (char)(hi << 4 | lo);
-		i += 2;
-	}
-	d[j] = '\0';
-	*out = d;
-	return RO_OK;
-bad:
-	free(d);
-	return RO_EINVALID;
-}
-
 /* Up to 64 bytes of s for a message, other than printable ASCII as '?'. */
 const char *
 ro_api_shown(char *buf, size_t len, const char *s)
@@ -163,7 +119,7 @@ ro_api_query(struct req *r, const char *name, char **out)
 	v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 	if (v == NULL)
 		return RO_OK;
-	return pct_decode(out, v, strlen(v));
+	return ro_hex_unescape(out, v, strlen(v), false);
 }
 
 static void
@@ -213,7 +169,7 @@ split_path(struct req *r, const char *url)
 			return RO_ENOTFOUND;
 		q = strchr(p, '/');
 		len = q != NULL ? (size_t)(q - p) : strlen(p);
-		if ((error = pct_decode(&r->seg[r->nseg], p, len)) < 0)
+		if ((error = ro_hex_unescape(&r->seg[r->nseg], p, len, false)) < 0)
 			return error;
 		r->nseg++;
 		if (q == NULL)

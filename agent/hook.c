@@ -9,24 +9,14 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "roomops/err.h"
+#include "roomops/hex.h"
 #include "hook.h"
 
 #include "../common/banned.h"
 
 _Static_assert(RO_HOOK_SHA_LEN == SHA256_DIGEST_LENGTH,
     "RO_HOOK_SHA_LEN is a SHA-256 digest");
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 void
 ro_hook_key_set(struct ro_hook_key *k, const char *secret, size_t len)
@@ -63,18 +53,7 @@ ro_hook_bearer_eq(const char *h, const unsigned char want[RO_HOOK_SHA_LEN])
 bool
 ro_hook_hex_digest(const char *s, unsigned char out[RO_HOOK_SHA_LEN])
 {
-	size_t	i;
-	int	hi, lo;
-
-	if (s == NULL || strlen(s) != 2 * SHA256_DIGEST_LENGTH)
-		return false;
-	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-		if ((hi = hexval((unsigned char)s[2 * i])) < 0 ||
-		    (lo = hexval((unsigned char)s[2 * i + 1])) < 0)
-			return false;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return true;
+	return ro_hex_decode(out, RO_HOOK_SHA_LEN, s);
 }
 
 bool
@@ -130,28 +109,8 @@ char *
 ro_hook_form_decode(const char *s, size_t n)
 {
 	char	*d;
-	size_t	 i, j = 0;
-	int	 hi, lo;
 
-	if ((d = malloc(n + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (s[i] != '%') {
-			d[j++] = s[i] == '+' ? ' ' : s[i];
-			continue;
-		}
-		if (i + 2 >= n ||
-		    (hi = hexval((unsigned char)s[i + 1])) < 0 ||
-		    (lo = hexval((unsigned char)s[i + 2])) < 0 ||
-		    (hi == 0 && lo == 0)) {
-			free(d);
-			return NULL;
-		}
-		d[j++] = (char)(hi << 4 | lo);
-		i += 2;
-	}
-	d[j] = '\0';
-	return d;
+	return ro_hex_unescape(&d, s, n, true) == RO_OK ? d : NULL;
 }
 
 char *

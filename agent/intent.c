@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "roomops/file.h"
+#include "roomops/hex.h"
 #include "roomops/state.h"
 #include "intent.h"
 
@@ -45,7 +46,6 @@ intent_path(char *out, size_t len, const char *dir, const char *room,
 {
 	unsigned char	md[SHA256_DIGEST_LENGTH];
 	char		hex[2 * SHA256_DIGEST_LENGTH + 1];
-	size_t		i;
 	int		n;
 
 	if (strlen(room) <= INTENT_NAME_MAX && strchr(room, '/') == NULL &&
@@ -53,8 +53,7 @@ intent_path(char *out, size_t len, const char *dir, const char *room,
 		n = snprintf(out, len, "%s/%s.json", dir, room);
 	else {
 		SHA256((const unsigned char *)room, strlen(room), md);
-		for (i = 0; i < sizeof(md); i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		ro_hex_encode(hex, md, sizeof(md));
 		n = snprintf(out, len, "%s/h-%s.json", dir, hex);
 	}
 	if (n < 0 || (size_t)n >= len)

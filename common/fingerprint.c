@@ -5,23 +5,11 @@
 #include <openssl/sha.h>
 
 #include "roomops/fingerprint.h"
+#include "roomops/hex.h"
 
 #include "banned.h"
 
 #define B64_CHUNK	3072u	/* input bytes per base64 step; multiple of 3 */
-
-static void
-to_hex(char out[RO_HEX_SHA256_LEN + 1], const unsigned char *md)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t	i;
-
-	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[RO_HEX_SHA256_LEN] = '\0';
-}
 
 void
 ro_sha256_hex(char out[RO_HEX_SHA256_LEN + 1], const void *p, size_t n)
@@ -29,7 +17,7 @@ ro_sha256_hex(char out[RO_HEX_SHA256_LEN + 1], const void *p, size_t n)
 	unsigned char	md[SHA256_DIGEST_LENGTH];
 
 	SHA256(p, n, md);
-	to_hex(out, md);
+	ro_hex_encode(out, md, sizeof(md));
 }
 
 static int
@@ -76,7 +64,7 @@ ro_fingerprint(char out[RO_HEX_SHA256_LEN + 1], const char *name,
 	}
 	if (EVP_DigestFinal_ex(ctx, md, NULL) != 1)
 		goto fail;
-	to_hex(out, md);
+	ro_hex_encode(out, md, sizeof(md));
 	goto done;
 fail:
 	error = ro_err_set(err, RO_ERROR, "sha256 failed");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "roomops/hex.h"
 #include "sim.h"
 
 #include "../common/banned.h"
@@ -91,49 +92,21 @@ routes_method_parse(const char *s)
 	return SIM_OTHER;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 routes_decode(char **out, const char *s, size_t len)
 {
-	char	*d;
-	size_t	 i, n = 0;
-	int	 hi, lo;
+	int	error;
 
 	*out = NULL;
 	if (len > 3 * SIM_SEGMENT_MAX)
 		return RO_ETOOBIG;
-	if ((d = malloc(len + 1)) == NULL)
-		return RO_ENOMEM;
-	for (i = 0; i < len; i++) {
-		if (s[i] != '%') {
-			d[n++] = s[i];
-			continue;
-		}
-		if (len - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-		    (lo = hexval(s[i + 2])) < 0 || (hi == 0 && lo == 0)) {
-			free(d);
-			return RO_EINVALID;
-		}
-		d[n++] = (char)(hi << 4 | lo);
-		i += 2;
-	}
-	d[n] = '\0';
-	if (n > SIM_SEGMENT_MAX) {
-		free(d);
+	if ((error = ro_hex_unescape(out, s, len, false)) < 0)
+		return error;
+	if (strlen(*out) > SIM_SEGMENT_MAX) {
+		free(*out);
+		*out = NULL;
 		return RO_ETOOBIG;
 	}
-	*out = d;
 	return RO_OK;
 }
 
