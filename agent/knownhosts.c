@@ -1,5 +1,6 @@
 /* knownhosts.c: OpenSSH known_hosts parsing and host key checks. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,51 +42,47 @@ struct ro_knownhosts {
 	size_t		 skipped;
 };
 
-static int
-b64_val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
  * Decode base64 s[0..n) into out (at most cap bytes). Padding is optional.
- * Returns the decoded length or -1 when malformed or too long.
+ * Returns the decoded length or -1 when malformed or too long. OpenSSL's
+ * EVP_DecodeBlock decodes the padded text; encoding the result again
+ * must give that text back, so stray bits and stray characters are
+ * refused as before.
  */
 static long
 b64_decode(unsigned char *out, size_t cap, const char *s, size_t n)
 {
-	uint32_t	acc = 0;
-	size_t		i, o = 0, bits = 0;
-	int		v;
+	unsigned char	*in = NULL, *bin = NULL, *again = NULL;
+	size_t		 m, pad;
+	long		 len = -1;
+	int		 k;
 
 	while (n > 0 && s[n - 1] == '=')
 		n--;
-	for (i = 0; i < n; i++) {
-		if ((v = b64_val((unsigned char)s[i])) < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= cap)
-				return -1;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (bits >= 6 || acc != 0)	/* a lone sextet or stray bits */
+	if (n % 4 == 1 || n > (size_t)INT_MAX / 2)
 		return -1;
-	return (long)o;
+	m = (n + 3) / 4 * 4;
+	pad = m - n;
+	if ((in = malloc(m + 1)) == NULL || (bin = malloc(m / 4 * 3 + 1)) ==
+	    NULL || (again = malloc(m + 1)) == NULL)
+		goto done;
+	memcpy(in, s, n);
+	memset(in + n, '=', pad);
+	in[m] = '\0';
+	if ((k = EVP_DecodeBlock(bin, in, (int)m)) < 0 || (size_t)k < pad ||
+	    (size_t)k - pad > cap)
+		goto done;
+	k -= (int)pad;
+	if (EVP_EncodeBlock(again, bin, k) != (int)m ||
+	    memcmp(again, in, m) != 0)
+		goto done;
+	memcpy(out, bin, (size_t)k);
+	len = k;
+done:
+	free(in);
+	free(bin);
+	free(again);
+	return len;
 }
 
 /* The key type name at the start of an SSH key blob, into out. */
