@@ -15,19 +15,13 @@
 #include "roomops/specset.h"
 #include "roomops/strmap.h"
 #include "dirsrc.h"
+#include "specidx.h"
 
 #include "../common/banned.h"
 
 #define DIRSRC_DIGEST_LEN	12	/* hex characters in worktree:<h> */
 #define DIRSRC_INFLIGHT_MAX	256	/* jobs queued at once: bounds memory */
 
-struct entry {
-	char		*path;		/* relative to the root */
-	char		*room_id;
-	char		 digest[RO_HEX_SHA256_LEN + 1];
-	struct ro_strv	 seeds;		/* relative to the root */
-	bool		 prune;
-};
 
 struct ro_dirsrc {
 	struct ro_dirsrc_opts	 o;
@@ -45,72 +39,25 @@ struct ro_dirsrc {
 	bool			 scan_failed;	/* under mu */
 	bool			 idle_pending;	/* call idle when drained */
 	/* thread only */
-	struct entry		*e;
-	size_t			 n, cap;
-	struct ro_strmap	 by_path;	/* path -> index + 1 */
-	struct ro_strmap	 by_room;	/* roomId -> index + 1 */
-	struct entry		*gone;		/* deleted in this batch */
+	struct ro_specidx	 idx;		/* the spec files seen */
+	struct ro_specidx_ent	*gone;		/* deleted in this batch */
 	size_t			 ngone, gonecap;
 	struct ro_strv		 dups;		/* rejected: room declared by
 						   another file */
 };
 
-static void
-entry_release(struct entry *e)
-{
-	free(e->path);
-	free(e->room_id);
-	ro_strv_release(&e->seeds);
-}
-
-static struct entry *
+static struct ro_specidx_ent *
 find_path(struct ro_dirsrc *d, const char *path)
 {
-	uintptr_t	v = (uintptr_t)ro_strmap_get(&d->by_path, path);
-
-	return v != 0 ? &d->e[v - 1] : NULL;
+	return ro_specidx_path(&d->idx, path);
 }
 
-static struct entry *
+static struct ro_specidx_ent *
 find_room(struct ro_dirsrc *d, const char *room, const char *not_path)
 {
-	uintptr_t	 v = (uintptr_t)ro_strmap_get(&d->by_room, room);
-	struct entry	*e;
+	struct ro_specidx_ent	*e = ro_specidx_room(&d->idx, room);
 
-	if (v == 0)
-		return NULL;
-	e = &d->e[v - 1];
-	return strcmp(e->path, not_path) != 0 ? e : NULL;
-}
-
-static int
-map_put(struct ro_strmap *m, const char *key, size_t i)
-{
-	return ro_strmap_put(m, key, (void *)(uintptr_t)(i + 1));
-}
-
-/* Take e out of the index; its strings move to the caller. The last
- * entry fills its place (the maps hold indexes, updated here). */
-static struct entry
-detach(struct ro_dirsrc *d, struct entry *e)
-{
-	struct entry	out = *e;
-	size_t		i = (size_t)(e - d->e), last = d->n - 1;
-
-	ro_strmap_del(&d->by_path, e->path);
-	if (e->room_id != NULL &&
-	    (uintptr_t)ro_strmap_get(&d->by_room, e->room_id) == i + 1)
-		ro_strmap_del(&d->by_room, e->room_id);
-	if (i != last) {
-		d->e[i] = d->e[last];
-		/* keys exist already: no allocation, cannot fail */
-		(void)map_put(&d->by_path, d->e[i].path, i);
-		if (d->e[i].room_id != NULL && (uintptr_t)ro_strmap_get(
-		    &d->by_room, d->e[i].room_id) == last + 1)
-			(void)map_put(&d->by_room, d->e[i].room_id, i);
-	}
-	d->n--;
-	return out;
+	return e != NULL && strcmp(e->path, not_path) != 0 ? e : NULL;
 }
 
 /* The content that matters: what the plan compares. */
@@ -198,7 +145,7 @@ static void
 reject(struct ro_dirsrc *d, const char *path, const struct ro_strv *errors)
 {
 	struct ro_reconcile_opts o = d->o.audit;
-	struct entry	*e = find_path(d, path);
+	struct ro_specidx_ent	*e = find_path(d, path);
 	const char	*room = e != NULL ? e->room_id : NULL;
 	struct ro_err	 err = RO_ERR_INIT;
 
@@ -219,14 +166,14 @@ static int
 take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
     bool force, long long detected_ms, struct ro_err *err)
 {
-	struct entry	*e, *other, *v;
-	struct ro_strv	 errs = RO_STRV_INIT;
-	struct ro_buf	 norm = RO_BUF_INIT;
-	char		 dg[RO_HEX_SHA256_LEN + 1], dir[PATH_MAX];
-	const char	*slash, *pr;
-	size_t		 i, cap;
-	bool		 moved = false;
-	int		 error;
+	struct ro_specidx_ent	*e, *other;
+	struct ro_strv		 errs = RO_STRV_INIT, seeds = RO_STRV_INIT;
+	struct ro_buf		 norm = RO_BUF_INIT;
+	char			 dg[RO_HEX_SHA256_LEN + 1], dir[PATH_MAX];
+	const char		*slash, *pr;
+	size_t			 i;
+	bool			 moved = false;
+	int			 error;
 
 	if ((other = find_room(d, spec->room_id, rel)) != NULL) {
 		ro_strv_pushf(&errs, "%s: spec.roomId: room %s is also "
@@ -249,42 +196,18 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
 		    strcmp(d->gone[i].digest, dg) == 0)
 			moved = true;
 	if ((e = find_path(d, rel)) == NULL) {
-		if (d->n == d->cap) {
-			cap = d->cap != 0 ? d->cap * 2 : 64;
-			if ((v = reallocarray(d->e, cap, sizeof(*v))) == NULL) {
-				error = RO_ENOMEM;
-				goto fail;
-			}
-			d->e = v;
-			d->cap = cap;
-		}
-		e = &d->e[d->n++];
-		memset(e, 0, sizeof(*e));
-		if ((e->path = strdup(rel)) == NULL ||
-		    map_put(&d->by_path, rel, d->n - 1) < 0) {
-			free(e->path);
-			d->n--;
-			error = RO_ENOMEM;
+		if ((error = ro_specidx_add(&d->idx, rel, &e)) < 0)
 			goto fail;
-		}
 	} else if (!force && strcmp(e->digest, dg) == 0 &&
 	    strcmp(e->room_id, spec->room_id) == 0) {
 		ro_spec_free(spec);	/* saved without a change */
 		return RO_OK;
 	}
-	if (e->room_id != NULL && (uintptr_t)ro_strmap_get(&d->by_room,
-	    e->room_id) == (uintptr_t)(e - d->e) + 1)
-		ro_strmap_del(&d->by_room, e->room_id);
-	free(e->room_id);
-	if ((e->room_id = strdup(spec->room_id)) == NULL ||
-	    map_put(&d->by_room, e->room_id, (size_t)(e - d->e)) < 0) {
-		error = RO_ENOMEM;
+	if ((error = ro_specidx_set_room(&d->idx, e, spec->room_id)) < 0)
 		goto fail;
-	}
 	memcpy(e->digest, dg, sizeof(e->digest));
 	e->prune = (pr = ro_spec_annotation(spec, "roomops/prune")) != NULL &&
 	    strcmp(pr, "true") == 0;
-	ro_strv_release(&e->seeds);
 	slash = strrchr(rel, '/');
 	snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - rel) :
 	    0, rel);
@@ -293,9 +216,11 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
 		if (spec->artifacts[i].seed_from != NULL &&
 		    ro_seed_normalize(&norm, dir, spec->artifacts[i].seed_from,
 		    NULL) == RO_OK)
-			ro_strv_push(&e->seeds, ro_buf_cstr(&norm));
+			ro_strv_push(&seeds, ro_buf_cstr(&norm));
 	}
 	ro_buf_release(&norm);
+	if ((error = ro_specidx_set_seeds(&d->idx, e, &seeds)) < 0)
+		goto fail;
 	if (moved && ro_shard_owns(&d->o.shard, spec->room_id))
 		ro_rooms_add(d->o.rooms, spec->room_id, spec->path);
 	if (moved || !ro_shard_owns(&d->o.shard, spec->room_id)) {
@@ -304,6 +229,7 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
 	}
 	return queue(d, spec, dg, detected_ms, err);
 fail:
+	ro_strv_release(&seeds);
 	ro_buf_release(&norm);
 	ro_spec_free(spec);
 	return ro_err_set(err, error, "out of memory");
@@ -327,12 +253,12 @@ static int
 load_one(struct ro_dirsrc *d, const char *rel, bool force,
     long long detected_ms, struct ro_err *err)
 {
-	struct ro_diag	 diag = RO_DIAG_INIT;
-	struct ro_spec	*spec = NULL;
-	char		 path[PATH_MAX], dir[PATH_MAX];
-	const char	*slash;
-	struct entry	*e;
-	int		 error;
+	struct ro_diag		 diag = RO_DIAG_INIT;
+	struct ro_spec		*spec = NULL;
+	char			 path[PATH_MAX], dir[PATH_MAX];
+	const char		*slash;
+	struct ro_specidx_ent	*e;
+	int			 error;
 
 	snprintf(path, sizeof(path), "%s/%s", d->o.root, rel);
 	error = ro_spec_load_file(&spec, path, &diag, err);
@@ -344,10 +270,10 @@ load_one(struct ro_dirsrc *d, const char *rel, bool force,
 		/* decided once the whole batch is loaded: a rename or a
 		 * move is not a deletion (settle_gone) */
 		if (d->ngone == d->gonecap) {
-			size_t		 cap = d->gonecap != 0 ?
-					    d->gonecap * 2 : 16;
-			struct entry	*v = reallocarray(d->gone, cap,
-					    sizeof(*v));
+			size_t			 cap = d->gonecap != 0 ?
+						    d->gonecap * 2 : 16;
+			struct ro_specidx_ent	*v = reallocarray(d->gone,
+						    cap, sizeof(*v));
 
 			if (v == NULL)
 				return ro_err_set(err, RO_ENOMEM,
@@ -355,7 +281,7 @@ load_one(struct ro_dirsrc *d, const char *rel, bool force,
 			d->gone = v;
 			d->gonecap = cap;
 		}
-		d->gone[d->ngone++] = detach(d, e);
+		d->gone[d->ngone++] = ro_specidx_detach(&d->idx, e);
 		return RO_OK;
 	}
 	if (error == RO_OK) {
@@ -392,12 +318,12 @@ done:
 static int
 settle_gone(struct ro_dirsrc *d, long long detected_ms, struct ro_err *err)
 {
-	struct ro_strv	 retry = RO_STRV_INIT;
-	struct ro_spec	*spec;
-	struct entry	*e, *now;
-	char		 path[PATH_MAX];
-	size_t		 i;
-	int		 error = RO_OK, rc;
+	struct ro_strv		 retry = RO_STRV_INIT;
+	struct ro_spec		*spec;
+	struct ro_specidx_ent	*e, *now;
+	char			 path[PATH_MAX];
+	size_t			 i;
+	int			 error = RO_OK, rc;
 
 	if (d->ngone == 0)
 		return RO_OK;
@@ -437,7 +363,7 @@ settle_gone(struct ro_dirsrc *d, long long detected_ms, struct ro_err *err)
 			    "is left as it is", e->room_id, e->path);
 		if (error == RO_OK)
 			error = rc;
-		entry_release(e);
+		ro_specidx_ent_release(e);
 	}
 	d->ngone = 0;
 	return error;
@@ -465,9 +391,9 @@ scan(struct ro_dirsrc *d, bool force, long long detected_ms,
 			goto done;
 		}
 	/* specs that are gone: settled after the batch (a move is no loss) */
-	for (i = 0; i < d->n; i++)
-		if (ro_strmap_get(&present, d->e[i].path) == NULL &&
-		    ro_strv_push(&gone, d->e[i].path) < 0) {
+	for (i = 0; i < d->idx.n; i++)
+		if (ro_strmap_get(&present, d->idx.v[i].path) == NULL &&
+		    ro_strv_push(&gone, d->idx.v[i].path) < 0) {
 			error = ro_err_set(err, RO_ENOMEM, "out of memory");
 			goto done;
 		}
@@ -490,8 +416,9 @@ static int
 apply_changes(struct ro_dirsrc *d, const struct ro_strv *paths,
     long long detected_ms, struct ro_err *err)
 {
-	struct ro_strv	todo = RO_STRV_INIT;
-	char		path[PATH_MAX];
+	struct ro_strv		 todo = RO_STRV_INIT;
+	const struct ro_strv	*readers;
+	char			 path[PATH_MAX];
 	size_t		i, j, len;
 	int		error = RO_OK, rc, pass;
 
@@ -500,19 +427,18 @@ apply_changes(struct ro_dirsrc *d, const struct ro_strv *paths,
 
 		len = strlen(p);
 		if (len > 0 && p[len - 1] == '/')	/* a folder went away */
-			for (j = 0; j < d->n; j++) {
-				if (strncmp(d->e[j].path, p, len) == 0 &&
-				    !ro_strv_contains(&todo, d->e[j].path))
-					ro_strv_push(&todo, d->e[j].path);
+			for (j = 0; j < d->idx.n; j++) {
+				if (strncmp(d->idx.v[j].path, p, len) == 0 &&
+				    !ro_strv_contains(&todo, d->idx.v[j].path))
+					ro_strv_push(&todo, d->idx.v[j].path);
 			}
 		else if (ro_specset_is_spec_name(p)) {
 			if (!ro_strv_contains(&todo, p))
 				ro_strv_push(&todo, p);
-		} else
-			for (j = 0; j < d->n; j++)
-				if (ro_strv_contains(&d->e[j].seeds, p) &&
-				    !ro_strv_contains(&todo, d->e[j].path))
-					ro_strv_push(&todo, d->e[j].path);
+		} else if ((readers = ro_specidx_seed(&d->idx, p)) != NULL)
+			for (j = 0; j < readers->n; j++)
+				if (!ro_strv_contains(&todo, readers->v[j]))
+					ro_strv_push(&todo, readers->v[j]);
 	}
 	/* files that are gone first: a file renamed within the batch must
 	 * not be refused as a second declaration of its own room */
@@ -666,13 +592,9 @@ ro_dirsrc_free(struct ro_dirsrc *d)
 	ro_dirsrc_request_stop(d);
 	if (d->started)
 		pthread_join(d->tid, NULL);
-	for (i = 0; i < d->n; i++)
-		entry_release(&d->e[i]);
-	free(d->e);
-	ro_strmap_release(&d->by_path);
-	ro_strmap_release(&d->by_room);
+	ro_specidx_release(&d->idx);
 	for (i = 0; i < d->ngone; i++)
-		entry_release(&d->gone[i]);
+		ro_specidx_ent_release(&d->gone[i]);
 	free(d->gone);
 	ro_strv_release(&d->dups);
 	ro_strv_release(&d->changed);

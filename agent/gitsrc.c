@@ -17,6 +17,7 @@
 #include "roomops/strmap.h"
 #include "roomops/yaml.h"
 #include "gitsrc.h"
+#include "specidx.h"
 #include "history.h"
 #include "notes.h"
 
@@ -28,13 +29,6 @@
 #define GITSRC_TREE_CACHE_OBJ	(4u << 20)	/* bytes: largest tree cached */
 #define GITSRC_CACHE_MAX	(32u << 20)	/* bytes: libgit2 object cache */
 
-/* What the index knows of one spec file at the last processed commit. */
-struct specinfo {
-	char		*path;		/* from the repository root */
-	char		*room_id;
-	struct ro_strv	 seeds;		/* normalised, from the repo root */
-	bool		 prune;		/* roomops/prune: "true" */
-};
 
 /* The jobs of one commit and the audit lines for its note. */
 struct batch {
@@ -67,10 +61,8 @@ struct ro_gitsrc {
 	git_oid			 cursor;
 	bool			 have_cursor;
 	bool			 recovered;	/* JSONL recovery done */
-	struct specinfo		*idx;
-	size_t			 nidx, capidx;
-	struct ro_strmap	 idx_path;	/* path -> index + 1 */
-	struct ro_strmap	 idx_room;	/* roomId -> index + 1 (latest) */
+	struct ro_specidx	 idx;		/* the specs at the last
+						   processed commit */
 	bool			 idx_built;
 	char			 shard_str[RO_SHARD_STR_MAX];
 	long long		 detected_ms;
@@ -98,51 +90,10 @@ stopping(struct ro_gitsrc *g)
 
 /* --- the spec index ------------------------------------------------ */
 
-static void
-specinfo_release(struct specinfo *si)
-{
-	free(si->path);
-	free(si->room_id);
-	ro_strv_release(&si->seeds);
-}
-
-static struct specinfo *
+static struct ro_specidx_ent *
 idx_find_path(struct ro_gitsrc *g, const char *path)
 {
-	uintptr_t	v = (uintptr_t)ro_strmap_get(&g->idx_path, path);
-
-	return v != 0 ? &g->idx[v - 1] : NULL;
-}
-
-static int
-idx_map(struct ro_strmap *m, const char *key, size_t i)
-{
-	return ro_strmap_put(m, key, (void *)(uintptr_t)(i + 1));
-}
-
-static void
-idx_remove(struct ro_gitsrc *g, const char *path)
-{
-	struct specinfo	*si;
-	size_t		 i, last;
-
-	if ((si = idx_find_path(g, path)) == NULL)
-		return;
-	i = (size_t)(si - g->idx);
-	last = g->nidx - 1;
-	ro_strmap_del(&g->idx_path, si->path);
-	if ((uintptr_t)ro_strmap_get(&g->idx_room, si->room_id) == i + 1)
-		ro_strmap_del(&g->idx_room, si->room_id);
-	specinfo_release(si);
-	if (i != last) {
-		*si = g->idx[last];
-		/* existing keys: no allocation, cannot fail */
-		(void)idx_map(&g->idx_path, si->path, i);
-		if ((uintptr_t)ro_strmap_get(&g->idx_room, si->room_id) ==
-		    last + 1)
-			(void)idx_map(&g->idx_room, si->room_id, i);
-	}
-	g->nidx--;
+	return ro_specidx_path(&g->idx, path);
 }
 
 /* Is there a file at path in commit? (false on any error) */
@@ -168,24 +119,22 @@ path_at(struct ro_gitsrc *g, const git_oid *commit, const char *path)
  * spec moved to another file in one commit is a delete and an add: the
  * old path's entry is stale, not a duplicate, and the room is not pruned.
  */
-static struct specinfo *
+static struct ro_specidx_ent *
 idx_find_live_room(struct ro_gitsrc *g, const char *room, const char *not_path,
     const git_oid *commit)
 {
-	uintptr_t	 v = (uintptr_t)ro_strmap_get(&g->idx_room, room);
-	struct specinfo	*si;
-	size_t		 i;
+	struct ro_specidx_ent	*si = ro_specidx_room(&g->idx, room);
+	size_t			 i;
 
-	if (v == 0)
+	if (si == NULL)
 		return NULL;
-	si = &g->idx[v - 1];
 	if (strcmp(si->path, not_path) == 0) {
 		/* rare: look for an older entry of the room elsewhere */
-		for (i = 0; i < g->nidx; i++)
-			if (strcmp(g->idx[i].room_id, room) == 0 &&
-			    strcmp(g->idx[i].path, not_path) != 0 &&
-			    path_at(g, commit, g->idx[i].path))
-				return &g->idx[i];
+		for (i = 0; i < g->idx.n; i++)
+			if (strcmp(g->idx.v[i].room_id, room) == 0 &&
+			    strcmp(g->idx.v[i].path, not_path) != 0 &&
+			    path_at(g, commit, g->idx.v[i].path))
+				return &g->idx.v[i];
 		return NULL;
 	}
 	return path_at(g, commit, si->path) ? si : NULL;
@@ -209,34 +158,18 @@ spec_dir(const struct ro_gitsrc *g, const char *path, char *out, size_t outsz)
 static int
 idx_put(struct ro_gitsrc *g, const char *path, const struct ro_spec *spec)
 {
-	struct specinfo	*si, *v;
-	struct ro_buf	 norm = RO_BUF_INIT;
-	const char	*root = g->o.path != NULL ? g->o.path : "";
-	const char	*pr;
-	char		 dir[PATH_MAX];
-	size_t		 i, cap;
+	struct ro_specidx_ent	*si;
+	struct ro_strv		 seeds = RO_STRV_INIT;
+	struct ro_buf		 norm = RO_BUF_INIT;
+	const char		*root = g->o.path != NULL ? g->o.path : "";
+	const char		*pr;
+	char			 dir[PATH_MAX];
+	size_t			 i;
+	int			 error;
 
-	if ((si = idx_find_path(g, path)) != NULL) {
-		if ((uintptr_t)ro_strmap_get(&g->idx_room, si->room_id) ==
-		    (uintptr_t)(si - g->idx) + 1)
-			ro_strmap_del(&g->idx_room, si->room_id);
-		specinfo_release(si);
-	} else {
-		if (g->nidx == g->capidx) {
-			cap = g->capidx != 0 ? g->capidx * 2 : 64;
-			if ((v = reallocarray(g->idx, cap, sizeof(*v))) == NULL)
-				return RO_ENOMEM;
-			g->idx = v;
-			g->capidx = cap;
-		}
-		si = &g->idx[g->nidx++];
-	}
-	memset(si, 0, sizeof(*si));
-	if ((si->path = strdup(path)) == NULL ||
-	    (si->room_id = strdup(spec->room_id)) == NULL ||
-	    idx_map(&g->idx_path, path, (size_t)(si - g->idx)) < 0 ||
-	    idx_map(&g->idx_room, spec->room_id, (size_t)(si - g->idx)) < 0)
-		goto oom;
+	if ((error = ro_specidx_add(&g->idx, path, &si)) < 0 ||
+	    (error = ro_specidx_set_room(&g->idx, si, spec->room_id)) < 0)
+		goto done;
 	si->prune = (pr = ro_spec_annotation(spec, "roomops/prune")) != NULL &&
 	    strcmp(pr, "true") == 0;
 	spec_dir(g, path, dir, sizeof(dir));
@@ -247,15 +180,17 @@ idx_put(struct ro_gitsrc *g, const char *path, const struct ro_spec *spec)
 		if (ro_seed_normalize(&norm, dir, spec->artifacts[i].seed_from,
 		    NULL) < 0)
 			continue;
-		if (ro_strv_pushf(&si->seeds, "%s%s%s", root, root[0] ? "/" :
-		    "", ro_buf_cstr(&norm)) < 0)
-			goto oom;
+		if (ro_strv_pushf(&seeds, "%s%s%s", root, root[0] ? "/" :
+		    "", ro_buf_cstr(&norm)) < 0) {
+			error = RO_ENOMEM;
+			goto done;
+		}
 	}
+	error = ro_specidx_set_seeds(&g->idx, si, &seeds);
+done:
+	ro_strv_release(&seeds);
 	ro_buf_release(&norm);
-	return RO_OK;
-oom:
-	ro_buf_release(&norm);
-	return RO_ENOMEM;
+	return error;
 }
 
 /* --- batches ------------------------------------------------------- */
@@ -569,7 +504,7 @@ static int
 handle_deleted(struct pass *p, const char *path, struct ro_err *err)
 {
 	struct ro_gitsrc	*g = p->g;
-	struct specinfo		*si, *other;
+	struct ro_specidx_ent	*si, *other;
 	struct ro_spec		*spec;
 	struct ro_strv		 why = RO_STRV_INIT;
 	int			 error = RO_OK;
@@ -607,7 +542,7 @@ handle_deleted(struct pass *p, const char *path, struct ro_err *err)
 	error = queue_spec(p, spec, err);
 forget:
 	ro_strv_release(&why);
-	idx_remove(g, path);
+	ro_specidx_remove(&g->idx, path);
 	return error;
 }
 
@@ -678,7 +613,7 @@ handle_spec(struct pass *p, const char *path, struct ro_err *err)
 	struct ro_diag		 diag = RO_DIAG_INIT;
 	struct ro_buf		 blob = RO_BUF_INIT;
 	struct ro_spec		*spec = NULL;
-	struct specinfo		*si, *other;
+	struct ro_specidx_ent	*si, *other;
 	char			 dir[PATH_MAX], *declared = NULL;
 	const char		*room;
 	int			 error;
@@ -772,13 +707,13 @@ done:
 static int
 seed_users(struct ro_gitsrc *g, const char *path, struct ro_strv *out)
 {
-	size_t	i;
-	int	error;
+	const struct ro_strv	*readers = ro_specidx_seed(&g->idx, path);
+	size_t			 i;
+	int			 error;
 
-	for (i = 0; i < g->nidx; i++)
-		if (ro_strv_contains(&g->idx[i].seeds, path) &&
-		    !ro_strv_contains(out, g->idx[i].path) &&
-		    (error = ro_strv_push(out, g->idx[i].path)) < 0)
+	for (i = 0; readers != NULL && i < readers->n; i++)
+		if (!ro_strv_contains(out, readers->v[i]) &&
+		    (error = ro_strv_push(out, readers->v[i])) < 0)
 			return error;
 	return RO_OK;
 }
@@ -1000,7 +935,7 @@ supersede(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
 	struct ro_buf	 blob = RO_BUF_INIT;
 	struct ro_diag	 diag = RO_DIAG_INIT;
 	struct ro_spec	*spec;
-	struct specinfo	*si;
+	struct ro_specidx_ent	*si;
 	struct batch	 b;
 	const char	*room;
 	size_t		 i;
@@ -1342,19 +1277,13 @@ ro_gitsrc_request_stop(struct ro_gitsrc *g)
 void
 ro_gitsrc_free(struct ro_gitsrc *g)
 {
-	size_t	i;
-
 	if (g == NULL)
 		return;
 	ro_gitsrc_request_stop(g);
 	if (g->started)
 		pthread_join(g->tid, NULL);
 	ro_gitrepo_free(g->repo);
-	for (i = 0; i < g->nidx; i++)
-		specinfo_release(&g->idx[i]);
-	free(g->idx);
-	ro_strmap_release(&g->idx_path);
-	ro_strmap_release(&g->idx_room);
+	ro_specidx_release(&g->idx);
 	pthread_cond_destroy(&g->cv);
 	pthread_mutex_destroy(&g->mu);
 	free(g);
