@@ -47,7 +47,6 @@
 
 #define GITFILE_MAX	4096		/* bytes of a .git or commondir file */
 #define DIR_BUCKETS_MIN	64
-#define PEND_BUCKETS_MIN 64
 
 enum wkind {
 	WK_TREE,			/* a folder of the watched tree */
@@ -68,9 +67,7 @@ struct wdir {
 };
 
 struct pend {
-	struct pend	*hnext;		/* hash chain */
 	struct pend	*prev, *next;	/* due order, oldest first */
-	uint64_t	 hash;
 	long long	 due;		/* ms */
 	char		*path;
 };
@@ -87,8 +84,7 @@ struct ro_watch {
 	size_t		 ndirs;
 	int		 rootwd;	/* -1: not watched */
 
-	struct pend	**pbuckets;	/* by path hash */
-	size_t		 npbuckets;	/* power of two */
+	struct ro_strmap pmap;		/* path -> struct pend */
 	size_t		 npend;
 	struct pend	*head, *tail;
 
@@ -507,15 +503,7 @@ list_append(struct ro_watch *w, struct pend *p)
 static void
 pend_unhash(struct ro_watch *w, struct pend *p)
 {
-	struct pend	**pp;
-
-	for (pp = &w->pbuckets[p->hash & (w->npbuckets - 1)]; *pp != NULL;
-	    pp = &(*pp)->hnext) {
-		if (*pp == p) {
-			*pp = p->hnext;
-			break;
-		}
-	}
+	ro_strmap_del(&w->pmap, p->path);
 	w->npend--;
 }
 
@@ -531,28 +519,7 @@ pend_clear(struct ro_watch *w)
 	}
 	w->head = w->tail = NULL;
 	w->npend = 0;
-	if (w->pbuckets != NULL)
-		memset(w->pbuckets, 0, w->npbuckets * sizeof(*w->pbuckets));
-}
-
-static int
-pend_grow(struct ro_watch *w)
-{
-	struct pend	**nb, *p;
-	size_t		  n = w->npbuckets != 0 ? w->npbuckets * 2 :
-			    PEND_BUCKETS_MIN, h;
-
-	if ((nb = calloc(n, sizeof(*nb))) == NULL)
-		return RO_ENOMEM;
-	for (p = w->head; p != NULL; p = p->next) {
-		h = p->hash & (n - 1);
-		p->hnext = nb[h];
-		nb[h] = p;
-	}
-	free(w->pbuckets);
-	w->pbuckets = nb;
-	w->npbuckets = n;
-	return RO_OK;
+	ro_strmap_release(&w->pmap);
 }
 
 /* Everything pending is subsumed by a rescan at now + debounce. */
@@ -576,23 +543,16 @@ static int
 pend(struct ro_watch *w, const char *rel, struct ro_err *err)
 {
 	struct pend	*p;
-	uint64_t	 h;
 
 	if (w->rescan)
 		return RO_OK;		/* the rescan will cover it */
-	h = ro_strmap_hash(rel);
-	if (w->npbuckets != 0) {
-		for (p = w->pbuckets[h & (w->npbuckets - 1)]; p != NULL;
-		    p = p->hnext) {
-			if (p->hash == h && strcmp(p->path, rel) == 0) {
-				p->due = w->now + w->debounce;
-				if (p != w->tail) {
-					list_unlink(w, p);
-					list_append(w, p);
-				}
-				return RO_OK;
-			}
+	if ((p = ro_strmap_get(&w->pmap, rel)) != NULL) {
+		p->due = w->now + w->debounce;
+		if (p != w->tail) {
+			list_unlink(w, p);
+			list_append(w, p);
 		}
+		return RO_OK;
 	}
 	if (w->npend >= RO_WATCH_PENDING_MAX) {
 		log_warnx("%s: more than %d changed paths pending, full rescan",
@@ -600,17 +560,15 @@ pend(struct ro_watch *w, const char *rel, struct ro_err *err)
 		schedule_rescan(w);
 		return RO_OK;
 	}
-	if ((w->npend >= w->npbuckets && pend_grow(w) < 0) ||
-	    (p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL)
 		goto nomem;
-	if ((p->path = strdup(rel)) == NULL) {
+	if ((p->path = strdup(rel)) == NULL ||
+	    ro_strmap_put(&w->pmap, rel, p) < 0) {
+		free(p->path);
 		free(p);
 		goto nomem;
 	}
-	p->hash = h;
 	p->due = w->now + w->debounce;
-	p->hnext = w->pbuckets[h & (w->npbuckets - 1)];
-	w->pbuckets[h & (w->npbuckets - 1)] = p;
 	w->npend++;
 	list_append(w, p);
 	return RO_OK;
@@ -1038,7 +996,6 @@ ro_watch_free(struct ro_watch *w)
 	}
 	free(w->dirs);
 	pend_clear(w);
-	free(w->pbuckets);
 	if (w->fd != -1)
 		close(w->fd);		/* drops every watch */
 	free(w->gitdir);
