@@ -21,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <git2.h>
+
 #include "roomops/buf.h"
 #include "roomops/file.h"
 #include "roomops/log.h"
@@ -45,7 +47,7 @@
  */
 #define K8S_DATA	"..data"
 
-#define GITFILE_MAX	4096		/* bytes of a .git or commondir file */
+#define GITFILE_MAX	4096		/* bytes of a .git file */
 #define DIR_BUCKETS_MIN	64
 
 enum wkind {
@@ -160,64 +162,6 @@ ro_watch_is_spec(const char *relpath)
 	return ro_specset_is_spec_name(part);
 }
 
-static void
-trim(char *s)
-{
-	size_t	n = strlen(s);
-
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
-	    s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-}
-
-/*
- * Read a one-line pointer file (".git": "gitdir: X", "commondir": "X")
- * and resolve X against base into a canonical path (malloc'd) in *out.
- * RO_ENOTFOUND when the file or its target is missing.
- */
-static int
-read_pointer(char **out, const char *file, const char *prefix,
-    const char *base, struct ro_err *err)
-{
-	struct ro_buf	 b = RO_BUF_INIT;
-	char		 real[PATH_MAX], *joined = NULL;
-	const char	*target;
-	size_t		 plen = strlen(prefix);
-	int		 error;
-
-	if ((error = ro_file_read(file, GITFILE_MAX, &b, err)) < 0)
-		goto done;
-	if (b.ptr != NULL)
-		trim(b.ptr);
-	target = ro_buf_cstr(&b);
-	if (strncmp(target, prefix, plen) != 0) {
-		error = ro_err_set(err, RO_EINVALID, "%s: no '%s' line", file,
-		    prefix);
-		goto done;
-	}
-	target += plen;
-	while (*target == ' ')
-		target++;
-	if (target[0] != '/') {
-		if (asprintf(&joined, "%s/%s", base, target) < 0) {
-			error = ro_err_set(err, RO_ENOMEM, "out of memory");
-			goto done;
-		}
-		target = joined;
-	}
-	if (realpath(target, real) == NULL) {
-		error = ro_err_errno(err, errno == ENOENT ? RO_ENOTFOUND :
-		    RO_EIO, "%s: %s", file, target);
-		goto done;
-	}
-	if ((*out = strdup(real)) == NULL)
-		error = ro_err_set(err, RO_ENOMEM, "out of memory");
-done:
-	free(joined);
-	ro_buf_release(&b);
-	return error;
-}
-
 bool
 ro_watch_is_git_worktree(const char *root)
 {
@@ -239,38 +183,47 @@ ro_watch_is_git_worktree(const char *root)
 	return yes;
 }
 
-/* Find the git dir (HEAD) and the common dir (refs) of the work tree. */
+/* A canonical copy of path (libgit2's ends in '/') in *out. */
+static int
+canonical(char **out, const char *path, struct ro_err *err)
+{
+	char	real[PATH_MAX];
+
+	if (realpath(path, real) == NULL)
+		return ro_err_errno(err, errno == ENOENT ? RO_ENOTFOUND :
+		    RO_EIO, "%s", path);
+	if ((*out = strdup(real)) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	return RO_OK;
+}
+
+/*
+ * Find the git dir (HEAD) and the common dir (refs) of the work tree,
+ * through libgit2's repository discovery (a .git folder, a "gitdir:" file
+ * of a linked work tree and its commondir), the root only, no search up.
+ */
 static int
 git_resolve(struct ro_watch *w, struct ro_err *err)
 {
-	struct stat	 st;
-	char		 path[PATH_MAX];
-	int		 n, error;
+	git_repository		*repo = NULL;
+	const git_error		*ge;
+	int			 error;
 
-	n = snprintf(path, sizeof(path), "%s/.git", w->root);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return ro_err_set(err, RO_ETOOBIG, "%s: path too long",
-		    w->root);
-	if (stat(path, &st) == -1)
-		return ro_err_errno(err, RO_ENOTFOUND, "%s", path);
-	if (S_ISDIR(st.st_mode)) {
-		if ((w->gitdir = strdup(path)) == NULL)
-			return ro_err_set(err, RO_ENOMEM, "out of memory");
-	} else if ((error = read_pointer(&w->gitdir, path, "gitdir:",
-	    w->root, err)) < 0)
-		return error;
-	n = snprintf(path, sizeof(path), "%s/commondir", w->gitdir);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return ro_err_set(err, RO_ETOOBIG, "%s: path too long",
-		    w->gitdir);
-	error = read_pointer(&w->commondir, path, "", w->gitdir, err);
-	if (error == RO_ENOTFOUND && access(path, F_OK) == -1) {
-		/* no commondir file: an ordinary repository */
-		ro_err_clear(err);
-		if ((w->commondir = strdup(w->gitdir)) == NULL)
-			return ro_err_set(err, RO_ENOMEM, "out of memory");
-		error = RO_OK;
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, w->root,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		ge = git_error_last();
+		error = ro_err_set(err, RO_ENOTFOUND, "%s: %s", w->root,
+		    ge != NULL ? ge->message : "not a Git repository");
+		goto done;
 	}
+	if ((error = canonical(&w->gitdir, git_repository_path(repo),
+	    err)) < 0)
+		goto done;
+	error = canonical(&w->commondir, git_repository_commondir(repo), err);
+done:
+	git_repository_free(repo);
+	git_libgit2_shutdown();
 	return error;
 }
 
