@@ -169,7 +169,8 @@ split_path(struct req *r, const char *url)
 			return RO_ENOTFOUND;
 		q = strchr(p, '/');
 		len = q != NULL ? (size_t)(q - p) : strlen(p);
-		if ((error = ro_hex_unescape(&r->seg[r->nseg], p, len, false)) < 0)
+		if ((error = ro_hex_unescape(&r->seg[r->nseg], p, len,
+		    false)) < 0)
 			return error;
 		r->nseg++;
 		if (q == NULL)

@@ -375,7 +375,8 @@ set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
 		*(enum ro_log_level *)field(cfg, o) = (enum ro_log_level)k;
 		break;
 	case T_PROFILE:
-		if ((k = parse_name(raw, ro_config_profiles, RO_NELEM(ro_config_profiles))) < 0)
+		if ((k = parse_name(raw, ro_config_profiles,
+		    RO_NELEM(ro_config_profiles))) < 0)
 			return ro_err_set(err, RO_EINVALID, "%s: invalid value "
 			    "%s (expected default or test)", at, q);
 		*(enum ro_config_profile *)field(cfg, o) =
@@ -430,7 +431,8 @@ layer_free(struct ro_config_layer *l)
 }
 
 int
-ro_config_layer_set(struct ro_config_layer *l, enum ro_config_opt o, const char *v,
+ro_config_layer_set(struct ro_config_layer *l, enum ro_config_opt o,
+    const char *v,
     struct ro_err *err)
 {
 	char	*s;
@@ -554,7 +556,8 @@ layer_from_argv(struct ro_config_layer *l, int argc, char *argv[],
 			if ((error = layer_append(l, (enum ro_config_opt)idx,
 			    optarg, err)) < 0)
 				return error;
-		} else if ((error = ro_config_layer_set(l, (enum ro_config_opt)idx,
+		} else if ((error = ro_config_layer_set(l,
+		    (enum ro_config_opt)idx,
 		    optarg != NULL ? optarg : "true", err)) < 0)
 			return error;
 		last_bool = opts[idx].type == T_BOOL && optarg == NULL ?
@@ -587,7 +590,8 @@ layer_from_env(struct ro_config_layer *l, struct ro_err *err)
 		    sizeof(name)));
 		if (v == NULL || v[0] == '\0')
 			continue;
-		if ((error = ro_config_layer_set(l, (enum ro_config_opt)i, v, err)) < 0)
+		if ((error = ro_config_layer_set(l, (enum ro_config_opt)i, v,
+		    err)) < 0)
 			return error;
 	}
 	return RO_OK;
@@ -679,7 +683,8 @@ build(struct ro_config **out, struct ro_config_layer *flags,
 		    err)) < 0)
 			goto done;
 	} else if ((cpath = env.val[RO_CONFIG_CONFIG]) != NULL) {
-		if ((error = ro_config_layer_from_file(&file, cpath, "ROOMOPS_CONFIG",
+		if ((error = ro_config_layer_from_file(&file, cpath,
+		    "ROOMOPS_CONFIG",
 		    err)) < 0)
 			goto done;
 	}
@@ -821,7 +826,8 @@ ro_config_reload(const struct ro_config *old, struct ro_config **out,
 	for (o = 0; o < RO_CONFIG_NOPTS; o++) {
 		ro_buf_reset(&a);
 		ro_buf_reset(&b);
-		if ((error = ro_config_format_value(old, (enum ro_config_opt)o, false,
+		if ((error = ro_config_format_value(old, (enum ro_config_opt)o,
+		    false,
 		    &a)) < 0 || (error = ro_config_format_value(cfg,
 		    (enum ro_config_opt)o, false, &b)) < 0) {
 			ro_err_set(err, error, "out of memory");

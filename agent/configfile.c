@@ -146,7 +146,8 @@ ro_config_layer_from_file(struct ro_config_layer *l, const char *path,
 		if (!file_type_ok(ro_config_table[o].type, v->type)) {
 			error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: %s: "
 			    "expected %s, not %s", path, v->line, v->col,
-			    ro_config_table[o].name, file_type_want(ro_config_table[o].type),
+			    ro_config_table[o].name,
+			    file_type_want(ro_config_table[o].type),
 			    ro_node_type_name(v->type));
 			goto done;
 		}
@@ -156,7 +157,8 @@ ro_config_layer_from_file(struct ro_config_layer *l, const char *path,
 			    ro_config_table[o].name);
 			goto done;
 		}
-		if ((error = ro_config_layer_set(l, (enum ro_config_opt)o, v->str,
+		if ((error = ro_config_layer_set(l, (enum ro_config_opt)o,
+		    v->str,
 		    err)) < 0)
 			goto done;
 		l->line[o] = v->line;

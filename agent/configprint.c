@@ -72,7 +72,8 @@ format_ratio(double d, char *buf, size_t len)
 
 /* The value of o as YAML; masked: URL passwords hidden (printing). */
 int
-ro_config_format_value(const struct ro_config *cfg, enum ro_config_opt o, bool masked,
+ro_config_format_value(const struct ro_config *cfg, enum ro_config_opt o,
+    bool masked,
     struct ro_buf *out)
 {
 	const struct opt *op = &ro_config_table[o];
@@ -89,22 +90,27 @@ ro_config_format_value(const struct ro_config *cfg, enum ro_config_opt o, bool m
 		return ro_buf_add_json_str(out, s);
 	case T_DURATION:
 		return ro_buf_addstr(out, ro_optval_format_duration(
-		    *(const uint64_t *)ro_config_cfield(cfg, o), tmp, sizeof(tmp)));
+		    *(const uint64_t *)ro_config_cfield(cfg, o), tmp,
+		    sizeof(tmp)));
 	case T_BOOL:
-		return ro_buf_addstr(out, *(const bool *)ro_config_cfield(cfg, o) ?
+		return ro_buf_addstr(out, *(const bool *)ro_config_cfield(cfg,
+		    o) ?
 		    "true" : "false");
 	case T_UINT:
 		return ro_buf_printf(out, "%u",
 		    *(const unsigned *)ro_config_cfield(cfg, o));
 	case T_RATIO:
-		format_ratio(*(const double *)ro_config_cfield(cfg, o), tmp, sizeof(tmp));
+		format_ratio(*(const double *)ro_config_cfield(cfg, o), tmp,
+		    sizeof(tmp));
 		return ro_buf_addstr(out, tmp);
 	case T_LOGFMT:
 		return ro_buf_addstr(out,
-		    ro_config_log_formats[*(const enum ro_log_format *)ro_config_cfield(cfg, o)]);
+		    ro_config_log_formats[*(const enum ro_log_format *)
+		    ro_config_cfield(cfg, o)]);
 	case T_LOGLEVEL:
 		return ro_buf_addstr(out,
-		    ro_config_log_levels[*(const enum ro_log_level *)ro_config_cfield(cfg, o)]);
+		    ro_config_log_levels[*(const enum ro_log_level *)
+		    ro_config_cfield(cfg, o)]);
 	case T_PROFILE:
 		return ro_buf_addstr(out, ro_config_profiles[
 		    *(const enum ro_config_profile *)ro_config_cfield(cfg, o)]);
@@ -171,8 +177,10 @@ ro_config_print(const struct ro_config *cfg, struct ro_buf *out)
 		if (ro_config_table[o].flags & F_NOFILE)
 			continue;
 		start = out->len;
-		if ((error = ro_buf_printf(out, "%s: ", ro_config_table[o].name)) < 0 ||
-		    (error = ro_config_format_value(cfg, (enum ro_config_opt)o, true,
+		if ((error = ro_buf_printf(out, "%s: ",
+		    ro_config_table[o].name)) < 0 ||
+		    (error = ro_config_format_value(cfg, (enum ro_config_opt)o,
+		    true,
 		    out)) < 0)
 			return error;
 		do {
@@ -201,7 +209,8 @@ ro_config_usage(struct ro_buf *out)
 		return error;
 	for (o = 0; o < RO_CONFIG_NOPTS; o++) {
 		start = out->len;
-		if ((error = ro_buf_printf(out, ro_config_table[o].type == T_BOOL ?
+		if ((error = ro_buf_printf(out,
+		    ro_config_table[o].type == T_BOOL ?
 		    "  --%s[=%s]" : "  --%s %s", ro_config_table[o].name,
 		    ro_config_table[o].arg)) < 0)
 			return error;
@@ -210,9 +219,11 @@ ro_config_usage(struct ro_buf *out)
 				return error;
 		} while (out->len - start < USAGE_COLUMN);
 		if ((error = ro_buf_addstr(out, ro_config_table[o].help)) < 0 ||
-		    (ro_config_table[o].def != NULL && ro_config_table[o].def[0] != '\0' &&
+		    (ro_config_table[o].def != NULL &&
+		    ro_config_table[o].def[0] != '\0' &&
 		    strcmp(ro_config_table[o].def, "false") != 0 &&
-		    (error = ro_buf_printf(out, " (%s)", ro_config_table[o].def)) < 0) ||
+		    (error = ro_buf_printf(out, " (%s)",
+		    ro_config_table[o].def)) < 0) ||
 		    (error = ro_buf_addch(out, '\n')) < 0)
 			return error;
 	}

@@ -319,50 +319,6 @@ ro_intent_recorded(const char *path, const char *record, bool *yes,
 	return error;
 }
 
-static const struct ro_entity *
-find_entity(const struct ro_state *s, const char *id)
-{
-	size_t	i;
-
-	for (i = 0; i < s->n_entities; i++)
-		if (strcmp(s->entities[i].id, id) == 0)
-			return &s->entities[i];
-	return NULL;
-}
-
-static const struct ro_artifact *
-find_artifact(const struct ro_state *s, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < s->n_artifacts; i++)
-		if (strcmp(s->artifacts[i].name, name) == 0)
-			return &s->artifacts[i];
-	return NULL;
-}
-
-static const struct ro_entity *
-find_entity_in(const struct ro_entity *v, size_t n, const char *id)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].id, id) == 0)
-			return &v[i];
-	return NULL;
-}
-
-static const struct ro_artifact *
-find_artifact_in(const struct ro_artifact *v, size_t n, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0)
-			return &v[i];
-	return NULL;
-}
-
 /* Does now show item (op, id), whose intended values are in the want
  * arrays? */
 static bool
@@ -375,23 +331,26 @@ effect(enum ro_op op, const char *id, const struct ro_entity *wents,
 
 	switch (op) {
 	case RO_OP_JOIN:
-		return find_entity(now, id) != NULL;
+		return ro_entity_find(now->entities, now->n_entities,
+		    id) != NULL;
 	case RO_OP_UPDATE:
-		e = find_entity(now, id);
-		we = find_entity_in(wents, nwe, id);
+		e = ro_entity_find(now->entities, now->n_entities, id);
+		we = ro_entity_find(wents, nwe, id);
 		return e != NULL && we != NULL && ro_entity_equal(we, e);
 	case RO_OP_KICK:
-		return find_entity(now, id) == NULL;
+		return ro_entity_find(now->entities, now->n_entities,
+		    id) == NULL;
 	case RO_OP_SEED:
-		a = find_artifact(now, id);
-		wa = find_artifact_in(warts, nwa, id);
+		a = ro_artifact_find(now->artifacts, now->n_artifacts, id);
+		wa = ro_artifact_find(warts, nwa, id);
 		return a != NULL && wa != NULL && wa->fingerprint[0] != '\0' &&
 		    strcmp(a->fingerprint, wa->fingerprint) == 0;
 	case RO_OP_PROMOTE:
-		a = find_artifact(now, id);
+		a = ro_artifact_find(now->artifacts, now->n_artifacts, id);
 		return a != NULL && a->is_promoted;
 	case RO_OP_DELETE:
-		return find_artifact(now, id) == NULL;
+		return ro_artifact_find(now->artifacts, now->n_artifacts,
+		    id) == NULL;
 	case RO_OP_POLICIES:
 		return ro_policies_diff(wpol, &now->policies) == 0;
 	}

@@ -103,17 +103,6 @@ undolog_add(struct undolog *l, struct undo *u)
 	return RO_OK;
 }
 
-static const struct ro_artifact *
-state_artifact(const struct ro_state *st, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < st->n_artifacts; i++)
-		if (strcmp(st->artifacts[i].name, name) == 0)
-			return &st->artifacts[i];
-	return NULL;
-}
-
 /* Keep a copy of an artifact and, when the server has it, its bytes. */
 static int
 keep_artifact(struct cycle *cy, struct undo *u, const struct ro_artifact *was)
@@ -254,7 +243,8 @@ apply_item(struct cycle *cy, enum ro_op op, size_t i)
 		break;
 	case RO_OP_SEED:
 		a = &spec->artifacts[i];
-		if ((was = state_artifact(st, a->name)) != NULL) {
+		if ((was = ro_artifact_find(st->artifacts, st->n_artifacts,
+		    a->name)) != NULL) {
 			u.existed = true;
 			if (rb && (error = keep_artifact(cy, &u, was)) < 0)
 				goto done;

@@ -30,7 +30,8 @@ struct ro_specidx {
 	struct ro_specidx_ent	*v;
 	size_t			 n, cap;
 	struct ro_strmap	 by_path;	/* path -> index + 1 */
-	struct ro_strmap	 by_room;	/* roomId -> index + 1 (latest) */
+	struct ro_strmap	 by_room;	/* roomId -> index + 1
+						   (the latest) */
 	struct ro_strmap	 by_seed;	/* seed -> struct ro_strv * of
 						   spec paths */
 };

@@ -292,8 +292,8 @@ room_find(struct store *st, const char *id)
 {
 	struct store_room *r;
 
-	for (r = st->buckets[ro_strmap_hash(id) & (STORE_BUCKETS - 1)]; r != NULL;
-	    r = r->next)
+	for (r = st->buckets[ro_strmap_hash(id) & (STORE_BUCKETS - 1)];
+	    r != NULL; r = r->next)
 		if (strcmp(r->id, id) == 0)
 			return r;
 	return NULL;

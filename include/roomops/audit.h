@@ -142,14 +142,15 @@ void	ro_audit_filter_release(struct ro_audit_filter *f);
 #define RO_AUDIT_BLOCK	(64u << 10)	/* bytes per read of the log */
 
 /*
- * Read the records of a JSONL log that pass f (NULL: all), appending them to arr (a
- * cJSON array) oldest first. The log is read backwards from its end in
- * RO_AUDIT_BLOCK reads with one buffer of RO_AUDIT_BLOCK +
- * RO_AUDIT_LINE_MAX bytes, whatever its size; the scan stops once count
- * records were found (0: no limit) or scan_max bytes were read (0: no
- * limit). A missing file holds no records. Lines that could match (see
- * ro_audit_filter_may_match) but are malformed or longer than
- * RO_AUDIT_LINE_MAX are skipped and counted in *bad (may be NULL).
+ * Read the records of a JSONL log that pass f (NULL: all), appending
+ * them to arr (a cJSON array) oldest first. The log is read backwards
+ * from its end in RO_AUDIT_BLOCK reads with one buffer of
+ * RO_AUDIT_BLOCK + RO_AUDIT_LINE_MAX bytes, whatever its size; the scan
+ * stops once count records were found (0: no limit) or scan_max bytes
+ * were read (0: no limit). A missing file holds no records. Malformed
+ * lines that could match (see ro_audit_filter_may_match), and lines
+ * longer than RO_AUDIT_LINE_MAX, are skipped and counted in *bad (may be
+ * NULL).
  * @return RO_OK, RO_EIO, RO_ENOMEM, RO_EINVALID (ambiguous revision)
  */
 int	ro_auditlog_read(const char *path, struct ro_audit_filter *f,

@@ -133,6 +133,11 @@ int	ro_policies_default(struct ro_policies *p);
 /* Entity drift: kind, displayName, visibility, ownerUserId, capabilities,
  * policy. */
 bool	ro_entity_equal(const struct ro_entity *a, const struct ro_entity *b);
+/* The entity with id / the artifact named name among v[0..n), or NULL. */
+const struct ro_entity	 *ro_entity_find(const struct ro_entity *v, size_t n,
+	    const char *id);
+const struct ro_artifact *ro_artifact_find(const struct ro_artifact *v,
+	    size_t n, const char *name);
 /* Bitmask of RO_POL_* fields that differ. */
 unsigned ro_policies_diff(const struct ro_policies *want,
 	    const struct ro_policies *have);
