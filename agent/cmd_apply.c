@@ -126,21 +126,6 @@ on_done(void *arg, size_t index, const struct ro_spec *spec,
 	fflush(stdout);
 }
 
-/* Create the audit log's folder when it is the default one. */
-static int
-audit_dir(const char *path, struct ro_err *err)
-{
-	char	dir[4096];
-	char	*slash;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return ro_err_set(err, RO_EINVALID, "%s: path too long", path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return RO_OK;
-	*slash = '\0';
-	return ro_file_mkdirs(dir, 0750, err);
-}
-
 int
 cmd_apply(int argc, char *argv[])
 {
@@ -218,7 +203,8 @@ cmd_apply(int argc, char *argv[])
 	copts.base_url = server;
 	copts.token = token;
 	if (!run.dry_run) {
-		if (audit_dir(audit_path, &err) < 0 ||
+		/* the audit log's folder, when it is the default one */
+		if (ro_file_mkdirs_parent(audit_path, 0750, &err) < 0 ||
 		    ro_auditlog_open(&audit, audit_path, &err) < 0)
 			goto fail;
 		audit_open = true;

@@ -243,20 +243,6 @@ add_fd(struct daemon *d, int fd)
 }
 
 static int
-parent_dir(const char *path, struct ro_err *err)
-{
-	char	dir[PATH_MAX];
-	char	*slash;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return ro_err_set(err, RO_EINVALID, "%s: path too long", path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return RO_OK;
-	*slash = '\0';
-	return ro_file_mkdirs(dir, 0750, err);
-}
-
-static int
 setup(struct daemon *d, struct ro_err *err)
 {
 	struct ro_config	*cfg = d->cfg;
@@ -272,7 +258,8 @@ setup(struct daemon *d, struct ro_err *err)
 	d->audit_path = cfg->audit_log;	/* cfg is kept until exit */
 	d->watch_dir = cfg->watch;
 	if ((error = ro_file_mkdirs(cfg->state_dir, 0750, err)) < 0 ||
-	    (error = parent_dir(cfg->audit_log, err)) < 0 ||
+	    (error = ro_file_mkdirs_parent(cfg->audit_log, 0750,
+	    err)) < 0 ||
 	    (error = ro_auditlog_open(&d->audit, cfg->audit_log, err)) < 0)
 		return error;
 	d->audit_open = true;

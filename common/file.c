@@ -187,3 +187,17 @@ ro_file_mkdirs(const char *path, unsigned mode, struct ro_err *err)
 		return ro_err_errno(err, RO_EIO, "mkdir %s", copy);
 	return RO_OK;
 }
+
+int
+ro_file_mkdirs_parent(const char *path, unsigned mode, struct ro_err *err)
+{
+	char	dir[PATH_MAX];
+	char	*slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return ro_err_set(err, RO_EINVALID, "%s: path too long", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return RO_OK;
+	*slash = '\0';
+	return ro_file_mkdirs(dir, mode, err);
+}

@@ -26,5 +26,8 @@ int	ro_file_append_sync(const char *path, const void *p, size_t n,
 	    struct ro_err *err);
 /* mkdir -p with mode. */
 int	ro_file_mkdirs(const char *path, unsigned mode, struct ro_err *err);
+/* mkdir -p of the folder holding the file path (none: RO_OK). */
+int	ro_file_mkdirs_parent(const char *path, unsigned mode,
+	    struct ro_err *err);
 
 #endif

@@ -84,6 +84,30 @@ test_replace_and_append(void **state)
 	free(dir);
 }
 
+/* The folder of a file path, made with its parents; none for "x". */
+static void
+test_mkdirs_parent(void **state)
+{
+	char		*dir = tu_tmpdir(), *file = tu_path(dir, "a/b/c.jsonl");
+	char		*made = tu_path(dir, "a/b");
+	char		*gone = tu_path(dir, "a/b/c.jsonl");
+	struct stat	 st;
+
+	(void)state;
+	assert_int_equal(ro_file_mkdirs_parent(file, 0750, NULL), RO_OK);
+	assert_int_equal(stat(made, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(stat(gone, &st), -1);	/* the file is not made */
+	assert_int_equal(ro_file_mkdirs_parent(file, 0750, NULL), RO_OK);
+	assert_int_equal(ro_file_mkdirs_parent("audit.jsonl", 0750, NULL),
+	    RO_OK);
+	tu_rmrf(dir);
+	free(file);
+	free(made);
+	free(gone);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -91,6 +115,7 @@ main(void)
 		cmocka_unit_test(test_read_into_small_buffer),
 		cmocka_unit_test(test_read_limits),
 		cmocka_unit_test(test_replace_and_append),
+		cmocka_unit_test(test_mkdirs_parent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
