@@ -371,20 +371,6 @@ ro_intent_ndoubt(const struct ro_intent *in)
 	return in->ndoubt;
 }
 
-static void
-count_op(struct ro_audit_diff *d, enum ro_op op)
-{
-	switch (op) {
-	case RO_OP_JOIN:	d->join++; break;
-	case RO_OP_UPDATE:	d->update++; break;
-	case RO_OP_KICK:	d->kick++; break;
-	case RO_OP_SEED:	d->seed++; break;
-	case RO_OP_PROMOTE:	d->promote++; break;
-	case RO_OP_DELETE:	d->del++; break;
-	case RO_OP_POLICIES:	d->policies++; break;
-	}
-}
-
 size_t
 ro_intent_done(const struct ro_intent *in, const struct ro_state *now,
     bool recorded, struct ro_audit_diff *d)
@@ -403,7 +389,7 @@ ro_intent_done(const struct ro_intent *in, const struct ro_state *now,
 	for (i = 0; i < nv; i++)
 		if (effect(v[i].op, v[i].id, w->entities, w->n_entities,
 		    w->artifacts, w->n_artifacts, &w->policies, now)) {
-			count_op(d, v[i].op);
+			ro_audit_diff_count(d, v[i].op);
 			n++;
 		}
 	return n;

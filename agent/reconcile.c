@@ -161,20 +161,6 @@ doubt_release(struct cycle *cy)
 	cy->ndoubt = 0;
 }
 
-static void
-count_op(struct ro_audit_diff *d, enum ro_op op)
-{
-	switch (op) {
-	case RO_OP_JOIN:	d->join++; break;
-	case RO_OP_UPDATE:	d->update++; break;
-	case RO_OP_KICK:	d->kick++; break;
-	case RO_OP_SEED:	d->seed++; break;
-	case RO_OP_PROMOTE:	d->promote++; break;
-	case RO_OP_DELETE:	d->del++; break;
-	case RO_OP_POLICIES:	d->policies++; break;
-	}
-}
-
 /*
  * Items whose request failed after it was sent (RO_EAGAIN: the server may
  * have made the change and lost the answer) against the state VERIFY
@@ -189,7 +175,7 @@ settle_doubt(struct cycle *cy)
 		if (!ro_intent_effect(cy->doubt[i].op, cy->doubt[i].id,
 		    cy->spec, cy->state))
 			continue;
-		count_op(&cy->rec.diff, cy->doubt[i].op);
+		ro_audit_diff_count(&cy->rec.diff, cy->doubt[i].op);
 		log_info("room %s: %s %s: the request failed, yet the room "
 		    "shows it done: counted", cy->spec->room_id,
 		    ro_op_name(cy->doubt[i].op), cy->doubt[i].id);

@@ -33,6 +33,20 @@ ro_audit_rec_release(struct ro_audit_rec *r)
 	ro_strv_release(&r->rollback);
 }
 
+void
+ro_audit_diff_count(struct ro_audit_diff *d, enum ro_op op)
+{
+	switch (op) {
+	case RO_OP_JOIN:	d->join++; break;
+	case RO_OP_UPDATE:	d->update++; break;
+	case RO_OP_KICK:	d->kick++; break;
+	case RO_OP_SEED:	d->seed++; break;
+	case RO_OP_PROMOTE:	d->promote++; break;
+	case RO_OP_DELETE:	d->del++; break;
+	case RO_OP_POLICIES:	d->policies++; break;
+	}
+}
+
 static int
 add_strv(struct ro_buf *b, const char *key, const struct ro_strv *sv)
 {

@@ -15,19 +15,18 @@ dup_opt(char **dst, const char *src)
 	return (*dst = strdup(src)) == NULL ? RO_ENOMEM : RO_OK;
 }
 
-static bool
-str_eq(const char *a, const char *b)
+bool
+ro_model_str_eq(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
 	return strcmp(a, b) == 0;
 }
 
-/* NULL and "" are the same absent value. */
-static bool
-opt_eq(const char *a, const char *b)
+bool
+ro_model_opt_eq(const char *a, const char *b)
 {
-	return str_eq(a != NULL && a[0] != '\0' ? a : NULL,
+	return ro_model_str_eq(a != NULL && a[0] != '\0' ? a : NULL,
 	    b != NULL && b[0] != '\0' ? b : NULL);
 }
 
@@ -159,12 +158,12 @@ ro_artifact_find(const struct ro_artifact *v, size_t n, const char *name)
 bool
 ro_entity_equal(const struct ro_entity *a, const struct ro_entity *b)
 {
-	return str_eq(a->kind, b->kind) &&
-	    opt_eq(a->display_name, b->display_name) &&
-	    str_eq(a->visibility, b->visibility) &&
-	    opt_eq(a->owner_user_id, b->owner_user_id) &&
+	return ro_model_str_eq(a->kind, b->kind) &&
+	    ro_model_opt_eq(a->display_name, b->display_name) &&
+	    ro_model_str_eq(a->visibility, b->visibility) &&
+	    ro_model_opt_eq(a->owner_user_id, b->owner_user_id) &&
 	    ro_strv_eq(&a->capabilities, &b->capabilities) &&
-	    str_eq(a->policy.allow_commands_from,
+	    ro_model_str_eq(a->policy.allow_commands_from,
 	    b->policy.allow_commands_from) &&
 	    a->policy.sandbox_mode == b->policy.sandbox_mode &&
 	    ro_strv_eq(&a->policy.env_whitelist, &b->policy.env_whitelist) &&
@@ -176,7 +175,8 @@ ro_policies_diff(const struct ro_policies *want, const struct ro_policies *have)
 {
 	unsigned	bits = 0;
 
-	if (!str_eq(want->dm_visibility_default, have->dm_visibility_default))
+	if (!ro_model_str_eq(want->dm_visibility_default,
+	    have->dm_visibility_default))
 		bits |= RO_POL_DM_VISIBILITY;
 	if (want->allow_resource_creation != have->allow_resource_creation)
 		bits |= RO_POL_ALLOW_CREATION;

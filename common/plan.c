@@ -513,22 +513,6 @@ add_list(struct ro_buf *b, const struct ro_strv *sv)
 	return ro_buf_addch(b, ']');
 }
 
-static bool
-str_eq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-/* As model.c: NULL and "" are the same absent value. */
-static bool
-opt_eq(const char *a, const char *b)
-{
-	return str_eq(a != NULL && a[0] != '\0' ? a : NULL,
-	    b != NULL && b[0] != '\0' ? b : NULL);
-}
-
 /* One drifted field: ", name have -> want" (no comma for the first). */
 static int
 drift_head(struct ro_buf *b, int *nth, const char *name)
@@ -569,21 +553,22 @@ fmt_drift(struct ro_buf *b, const struct ro_entity *w,
 {
 	int	error = RO_OK, nth = 0;
 
-	if (!str_eq(w->kind, h->kind))
+	if (!ro_model_str_eq(w->kind, h->kind))
 		error = drift_str(b, &nth, "kind", h->kind, w->kind, false);
-	if (error == RO_OK && !opt_eq(w->display_name, h->display_name))
+	if (error == RO_OK && !ro_model_opt_eq(w->display_name, h->display_name))
 		error = drift_str(b, &nth, "displayName", h->display_name,
 		    w->display_name, true);
-	if (error == RO_OK && !str_eq(w->visibility, h->visibility))
+	if (error == RO_OK && !ro_model_str_eq(w->visibility, h->visibility))
 		error = drift_str(b, &nth, "visibility", h->visibility,
 		    w->visibility, false);
-	if (error == RO_OK && !opt_eq(w->owner_user_id, h->owner_user_id))
+	if (error == RO_OK && !ro_model_opt_eq(w->owner_user_id,
+	    h->owner_user_id))
 		error = drift_str(b, &nth, "ownerUserId", h->owner_user_id,
 		    w->owner_user_id, true);
 	if (error == RO_OK && !ro_strv_eq(&w->capabilities, &h->capabilities))
 		error = drift_list(b, &nth, "capabilities", &h->capabilities,
 		    &w->capabilities);
-	if (error == RO_OK && !str_eq(w->policy.allow_commands_from,
+	if (error == RO_OK && !ro_model_str_eq(w->policy.allow_commands_from,
 	    h->policy.allow_commands_from))
 		error = drift_str(b, &nth, "policy.allow_commands_from",
 		    h->policy.allow_commands_from,

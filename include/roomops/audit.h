@@ -18,6 +18,7 @@
 
 #include "roomops/buf.h"
 #include "roomops/clock.h"	/* ro_uuid, ro_now_*: records use them */
+#include "roomops/plan.h"	/* enum ro_op */
 #include "roomops/strv.h"
 
 #define RO_AUDIT_LINE_MAX	(256u << 10)	/* bytes per record */
@@ -45,6 +46,8 @@ struct ro_audit_rec {
 	const char	*shard;		/* "I/N" */
 };
 
+/* Count one item of operation op in d. */
+void	ro_audit_diff_count(struct ro_audit_diff *d, enum ro_op op);
 /* Fill ts and id (and cid when empty) of a zeroed record. */
 void	ro_audit_rec_init(struct ro_audit_rec *r);
 void	ro_audit_rec_release(struct ro_audit_rec *r);

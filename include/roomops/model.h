@@ -133,6 +133,10 @@ int	ro_policies_default(struct ro_policies *p);
 /* Entity drift: kind, displayName, visibility, ownerUserId, capabilities,
  * policy. */
 bool	ro_entity_equal(const struct ro_entity *a, const struct ro_entity *b);
+/* Equal strings, NULL equal only to NULL. */
+bool	ro_model_str_eq(const char *a, const char *b);
+/* Equal optional strings: NULL and "" are the same absent value. */
+bool	ro_model_opt_eq(const char *a, const char *b);
 /* The entity with id / the artifact named name among v[0..n), or NULL. */
 const struct ro_entity	 *ro_entity_find(const struct ro_entity *v, size_t n,
 	    const char *id);
