@@ -370,6 +370,7 @@ batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 {
 	git_repository	*repo = ro_gitrepo_git(g->repo);
 	struct ro_strv	 note = RO_STRV_INIT;
+	struct ro_audit_query aq = RO_AUDIT_QUERY_INIT;
 	char		 rev[GITSRC_OID_HEX];
 	cJSON		*arr = NULL, *o, *room;
 	size_t		 i, bad;
@@ -393,9 +394,10 @@ batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 		goto done;
 	g->recovered = true;
 	/* Records that reached the JSONL log but not the note. */
+	aq.rev = rev;
 	if ((arr = cJSON_CreateArray()) == NULL ||
-	    (error = ro_auditlog_read(g->o.audit.audit->path, NULL, rev, NULL,
-	    arr, &bad, err)) < 0)
+	    (error = ro_auditlog_read(g->o.audit.audit->path, &aq, arr, &bad,
+	    err)) < 0)
 		goto done;
 	cJSON_ArrayForEach(o, arr) {
 		room = cJSON_GetObjectItemCaseSensitive(o, "room");
