@@ -44,6 +44,7 @@
 #include "roomops/spec.h"
 #include "api.h"
 #include "api_impl.h"
+#include "optval.h"
 #include "applybody.h"
 #include "hook.h"
 #include "metrics.h"
@@ -516,69 +517,6 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 		log_warnx("api: %s%s", msg, note);
 }
 
-/* "ADDR:PORT", "[ADDR6]:PORT" or "localhost:PORT"; numeric addresses. */
-static int
-parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6,
-    struct ro_err *err)
-{
-	struct sockaddr_in	*in = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*in6 = (struct sockaddr_in6 *)ss;
-	const char		*colon, *port;
-	char			 host[INET6_ADDRSTRLEN + 1];
-	size_t			 hlen;
-	unsigned long		 pn = 0;
-	size_t			 i;
-
-	if (s == NULL || s[0] == '\0')
-		return ro_err_set(err, RO_EINVALID, "listen address is empty");
-	if (s[0] == '[') {
-		if ((colon = strchr(s, ']')) == NULL || colon[1] != ':')
-			goto bad;
-		hlen = (size_t)(colon - s - 1);
-		memcpy(host, s + 1, hlen < sizeof(host) ? hlen : 0);
-		port = colon + 2;
-		*v6 = true;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL)
-			goto bad;
-		hlen = (size_t)(colon - s);
-		memcpy(host, s, hlen < sizeof(host) ? hlen : 0);
-		port = colon + 1;
-		*v6 = false;
-	}
-	if (hlen == 0 || hlen >= sizeof(host))
-		goto bad;
-	host[hlen] = '\0';
-	if (port[0] == '\0' || strlen(port) > 5)
-		goto bad;
-	for (i = 0; port[i] != '\0'; i++) {
-		if (port[i] < '0' || port[i] > '9')
-			goto bad;
-		pn = pn * 10 + (unsigned long)(port[i] - '0');
-	}
-	if (pn > 65535)
-		goto bad;
-	memset(ss, 0, sizeof(*ss));
-	if (*v6) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)pn);
-		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
-			goto bad;
-	} else {
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)pn);
-		if (strcmp(host, "localhost") == 0)
-			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		else if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
-			goto bad;
-	}
-	return RO_OK;
-bad:
-	return ro_err_set(err, RO_EINVALID, "listen address \"%s\": expected "
-	    "ADDR:PORT or [ADDR6]:PORT with a numeric address and a port "
-	    "0-65535", s);
-}
-
 static void
 api_free(struct ro_api *api)
 {
@@ -653,6 +591,7 @@ ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
 	unsigned			 flags, threads;
 	uint16_t			 port;
 	bool				 v6 = false;
+	char				 where[INET6_ADDRSTRLEN + 16];
 	int				 error;
 
 	RO_ASSERT(ops != NULL && ops->apply != NULL);
@@ -660,8 +599,11 @@ ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
 	    (opts->webhook_secret != NULL && opts->webhook_secret[0] == '\0'))
 		return ro_err_set(err, RO_EINVALID, "api: an empty API token or "
 		    "webhook secret is not allowed");
-	if ((error = parse_listen(opts->listen, &ss, &v6, err)) < 0)
+	if ((error = ro_optval_sockaddr(opts->host, opts->port, &ss, err)) < 0)
 		return error;
+	v6 = ss.ss_family == AF_INET6;
+	snprintf(where, sizeof(where), v6 ? "[%s]:%u" : "%s:%u", opts->host,
+	    opts->port);
 	if ((error = api_alloc(&api, opts, ops, err)) < 0)
 		return error;
 	threads = opts->threads != 0 ? opts->threads : API_THREADS_DEFAULT;
@@ -683,7 +625,7 @@ ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
 	    MHD_OPTION_END);
 	if (api->mhd == NULL) {
 		error = ro_err_set(err, RO_EIO, "api: cannot listen on %s%s%s",
-		    opts->listen, api->start_err[0] != '\0' ? ": " : "",
+		    where, api->start_err[0] != '\0' ? ": " : "",
 		    api->start_err);
 		api_free(api);
 		return error;
@@ -698,7 +640,7 @@ ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
 		api_free(api);
 		return error;
 	}
-	log_info("api: listening on %s (port %u, %u threads)", opts->listen,
+	log_info("api: listening on %s (port %u, %u threads)", where,
 	    api->port, threads);
 	*out = api;
 	return RO_OK;

@@ -83,7 +83,10 @@ struct ro_metrics;
  * Without a webhook secret every /hooks/ endpoint answers 404.
  */
 struct ro_api_opts {
-	const char	*listen;	/* "ADDR:PORT"; port 0 picks one */
+	const char	*host;		/* the listen address as
+					   ro_optval_listen() gave it: IPv4,
+					   localhost or IPv6 (no brackets) */
+	unsigned	 port;		/* 0 picks one */
 	const char	*api_token;	/* bearer for mutating calls, or NULL */
 	const char	*webhook_secret;	/* HMAC key / token, or NULL */
 	unsigned	 threads;	/* HTTP threads (0: 4) */

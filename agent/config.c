@@ -25,6 +25,7 @@
 #include "roomops/node.h"
 #include "roomops/yaml.h"
 #include "config.h"
+#include "optval.h"
 
 #include "../common/banned.h"
 
@@ -202,184 +203,6 @@ struct ro_config_layer {
 	unsigned	 col[RO_CONFIG_NOPTS];
 };
 
-static const char too_large[] = "too large";
-
-/* Durations */
-
-int
-ro_config_parse_duration(const char *s, uint64_t max_ms, uint64_t *out,
-    const char **why)
-{
-	static const struct {
-		const char	*unit;
-		uint64_t	 ms;
-	} units[] = {	/* largest first; "ms" before "m" when matching */
-		{ "h", 3600000 }, { "m", 60000 }, { "s", 1000 }, { "ms", 1 }
-	};
-	const char	*p = s;
-	uint64_t	 total = 0, v;
-	size_t		 u, last = 0, ulen;
-	bool		 first = true;
-
-	*why = NULL;
-	if (*s == '\0') {
-		*why = "empty";
-		return RO_EINVALID;
-	}
-	if (strcmp(s, "0") == 0) {
-		*out = 0;
-		return RO_OK;
-	}
-	/* one round per <digits><unit>; p advances every round */
-	while (*p != '\0') {
-		if (*p == '-') {
-			*why = "negative";
-			return RO_EINVALID;
-		}
-		if (*p < '0' || *p > '9') {
-			*why = *p == '+' ? "no sign allowed" :
-			    "expected a number followed by ms, s, m or h";
-			return RO_EINVALID;
-		}
-		for (v = 0; *p >= '0' && *p <= '9'; p++) {
-			if (v > (UINT64_MAX - 9) / 10) {
-				*why = too_large;
-				return RO_EINVALID;
-			}
-			v = v * 10 + (uint64_t)(*p - '0');
-		}
-		if (*p == '.') {
-			*why = "no fractions; use a smaller unit (1500ms)";
-			return RO_EINVALID;
-		}
-		for (ulen = 0; p[ulen] >= 'a' && p[ulen] <= 'z'; ulen++)
-			;
-		if (ulen == 0) {
-			*why = "missing unit (ms, s, m or h)";
-			return RO_EINVALID;
-		}
-		for (u = 0; u < RO_NELEM(units); u++)
-			if (strlen(units[u].unit) == ulen &&
-			    memcmp(p, units[u].unit, ulen) == 0)
-				break;
-		if (u == RO_NELEM(units)) {
-			*why = "unknown unit (ms, s, m or h)";
-			return RO_EINVALID;
-		}
-		if (!first && u <= last) {
-			*why = "units must be given once, largest first (1h30m)";
-			return RO_EINVALID;
-		}
-		if (v > (UINT64_MAX - total) / units[u].ms) {
-			*why = too_large;
-			return RO_EINVALID;
-		}
-		total += v * units[u].ms;
-		last = u;
-		first = false;
-		p += ulen;
-	}
-	if (total > max_ms) {
-		*why = too_large;
-		return RO_EINVALID;
-	}
-	*out = total;
-	return RO_OK;
-}
-
-const char *
-ro_config_format_duration(uint64_t ms, char *buf, size_t len)
-{
-	static const struct {
-		const char	*unit;
-		uint64_t	 ms;
-	} units[] = { { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
-	    { "ms", 1 } };
-	size_t		 u, o = 0;
-	int		 n;
-
-	if (len == 0)
-		return buf;
-	buf[0] = '\0';
-	if (ms == 0) {
-		snprintf(buf, len, "0");
-		return buf;
-	}
-	for (u = 0; u < RO_NELEM(units) && o < len; u++) {
-		if (ms / units[u].ms == 0)
-			continue;
-		n = snprintf(buf + o, len - o, "%ju%s",
-		    (uintmax_t)(ms / units[u].ms), units[u].unit);
-		if (n < 0)
-			break;
-		o += (size_t)n;
-		ms %= units[u].ms;
-	}
-	return buf;
-}
-
-/* Scalar parsers: strict, no spaces, no signs */
-
-static bool
-parse_bool(const char *s, bool *out)
-{
-	if (strcmp(s, "true") == 0)
-		*out = true;
-	else if (strcmp(s, "false") == 0)
-		*out = false;
-	else
-		return false;
-	return true;
-}
-
-/* Decimal digits without leading zeros, within min..max. */
-static bool
-parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	uint64_t	v = 0;
-	const char	*p;
-
-	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return false;
-	for (p = s; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* DIGITS[.DIGITS] within 0..1. */
-static bool
-parse_ratio(const char *s, double *out)
-{
-	const char	*p = s;
-	char		*end;
-	double		 v;
-
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (p == s)
-		return false;
-	if (*p == '.') {
-		if (p[1] < '0' || p[1] > '9')
-			return false;
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	}
-	if (*p != '\0' || p - s > 64)
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !(v >= 0.0 && v <= 1.0))
-		return false;
-	*out = v;
-	return true;
-}
-
 static int
 parse_name(const char *s, const char *const *names, size_t n)
 {
@@ -389,64 +212,6 @@ parse_name(const char *s, const char *const *names, size_t n)
 		if (names[i] != NULL && strcmp(s, names[i]) == 0)
 			return (int)i;
 	return -1;
-}
-
-static bool
-host_char(char c, bool v6)
-{
-	if ((c >= '0' && c <= '9') || c == '.')
-		return true;
-	if (v6)
-		return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-		    c == ':';
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
-}
-
-/* "HOST:PORT" or "[V6]:PORT"; *host is a new string without brackets. */
-static int
-parse_listen(const char *s, char **host, unsigned *port, const char **why)
-{
-	const char	*h, *hend, *colon, *p;
-	uint64_t	 v;
-	bool		 v6 = s[0] == '[';
-
-	*why = NULL;
-	if (v6) {
-		h = s + 1;
-		if ((hend = strchr(h, ']')) == NULL || hend[1] != ':') {
-			*why = "expected [IPV6]:PORT";
-			return RO_EINVALID;
-		}
-		colon = hend + 1;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL) {
-			*why = "missing :PORT";
-			return RO_EINVALID;
-		}
-		h = s;
-		hend = colon;
-		if (memchr(h, ':', (size_t)(hend - h)) != NULL) {
-			*why = "put an IPv6 address in brackets ([::1]:8080)";
-			return RO_EINVALID;
-		}
-	}
-	if (hend == h) {
-		*why = "empty address";
-		return RO_EINVALID;
-	}
-	for (p = h; p < hend; p++)
-		if (!host_char(*p, v6)) {
-			*why = "invalid character in the address";
-			return RO_EINVALID;
-		}
-	if (!parse_uint(colon + 1, 0, 65535, &v)) {
-		*why = "port must be a number 0..65535";
-		return RO_EINVALID;
-	}
-	if ((*host = strndup(h, (size_t)(hend - h))) == NULL)
-		return RO_ENOMEM;
-	*port = (unsigned)v;
-	return RO_OK;
 }
 
 /* http://HOST... or https://HOST..., no spaces or control characters. */
@@ -569,8 +334,7 @@ set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
     const char *at, struct ro_err *err)
 {
 	const struct opt *op = &opts[o];
-	char		 q[RO_NODE_QUOTE_SIZE], dur[32];
-	const char	*why = NULL;
+	char		 q[RO_NODE_QUOTE_SIZE];
 	char		*s = NULL, *host = NULL;
 	struct ro_shard	 shard;
 	struct ro_err	 e = RO_ERR_INIT;
@@ -601,35 +365,24 @@ set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
 		*(char **)field(cfg, o) = s;
 		break;
 	case T_DURATION:
-		if (ro_config_parse_duration(raw, op->max, &u, &why) < 0) {
-			if (why == too_large)
-				return ro_err_set(err, RO_EINVALID, "%s: invalid "
-				    "duration %s: too large (at most %s)", at,
-				    q, ro_config_format_duration(op->max, dur,
-				    sizeof(dur)));
-			return ro_err_set(err, RO_EINVALID, "%s: invalid "
-			    "duration %s: %s", at, q, why);
-		}
+		if ((error = ro_optval_duration(at, raw, op->max, &u, err)) < 0)
+			return error;
 		*(uint64_t *)field(cfg, o) = u;
 		break;
 	case T_BOOL:
-		if (!parse_bool(raw, &b))
-			return ro_err_set(err, RO_EINVALID, "%s: invalid "
-			    "boolean %s (expected true or false)", at, q);
+		if ((error = ro_optval_bool(at, raw, &b, err)) < 0)
+			return error;
 		*(bool *)field(cfg, o) = b;
 		break;
 	case T_UINT:
-		if (!parse_uint(raw, op->min, op->max, &u))
-			return ro_err_set(err, RO_EINVALID, "%s: invalid "
-			    "integer %s (expected %ju..%ju)", at, q,
-			    (uintmax_t)op->min, (uintmax_t)op->max);
+		if ((error = ro_optval_uint(at, raw, op->min, op->max, &u,
+		    err)) < 0)
+			return error;
 		*(unsigned *)field(cfg, o) = (unsigned)u;
 		break;
 	case T_RATIO:
-		if (!parse_ratio(raw, &d))
-			return ro_err_set(err, RO_EINVALID, "%s: invalid ratio "
-			    "%s (expected a decimal from 0 to 1, such as 0.5)",
-			    at, q);
+		if ((error = ro_optval_ratio(at, raw, &d, err)) < 0)
+			return error;
 		*(double *)field(cfg, o) = d;
 		break;
 	case T_LOGFMT:
@@ -659,12 +412,8 @@ set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
 		*(struct ro_shard *)field(cfg, o) = shard;
 		break;
 	case T_LISTEN:
-		if ((error = parse_listen(raw, &host, &port, &why)) < 0) {
-			if (error == RO_ENOMEM)
-				return ro_err_set(err, error, "out of memory");
-			return ro_err_set(err, error, "%s: invalid address %s: "
-			    "%s", at, q, why);
-		}
+		if ((error = ro_optval_listen(at, raw, &host, &port, err)) < 0)
+			return error;
 		if ((s = strdup(raw)) == NULL) {
 			free(host);
 			return ro_err_set(err, RO_ENOMEM, "out of memory");
@@ -749,7 +498,7 @@ format_value(const struct ro_config *cfg, enum ro_config_opt o, bool masked,
 			return add_masked_url(out, s);
 		return ro_buf_add_json_str(out, s);
 	case T_DURATION:
-		return ro_buf_addstr(out, ro_config_format_duration(
+		return ro_buf_addstr(out, ro_optval_format_duration(
 		    *(const uint64_t *)cfield(cfg, o), tmp, sizeof(tmp)));
 	case T_BOOL:
 		return ro_buf_addstr(out, *(const bool *)cfield(cfg, o) ?

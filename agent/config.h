@@ -313,15 +313,4 @@ struct ro_guard_opts;
 void	ro_config_guard_opts(const struct ro_config *cfg,
 	    struct ro_guard_opts *out);
 
-/*
- * Parse a duration (see above) of at most max_ms milliseconds.
- * @param[out] why  the rule broken, on error
- * @return RO_OK or RO_EINVALID
- */
-int	ro_config_parse_duration(const char *s, uint64_t max_ms,
-	    uint64_t *out, const char **why);
-
-/* ms as the shortest duration text ("0", "100ms", "1h30m") into buf. */
-const char *ro_config_format_duration(uint64_t ms, char *buf, size_t len);
-
 #endif

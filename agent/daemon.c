@@ -339,7 +339,8 @@ setup(struct daemon *d, struct ro_err *err)
 
 	ro_daemonops_init(&ops, d);
 	memset(&ao, 0, sizeof(ao));
-	ao.listen = cfg->listen;
+	ao.host = cfg->listen_host;
+	ao.port = cfg->listen_port;
 	ao.api_token = d->api_token;
 	ao.webhook_secret = d->webhook_secret;
 	ao.metrics = &d->metrics;
