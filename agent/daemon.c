@@ -1,4 +1,8 @@
-/* daemon.c: the agent's event loop and the core behind the HTTP API. */
+/*
+ * daemon.c: the agent's event loop: set-up, signals, timers, the inotify
+ * watch, SIGHUP reload, shutdown. The core behind the HTTP API is in
+ * daemonops.c.
+ */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -23,6 +27,7 @@
 #include "api.h"
 #include "cli.h"
 #include "daemon.h"
+#include "daemon_impl.h"
 #include "dirsrc.h"
 #include "gitsrc.h"
 #include "metrics.h"
@@ -38,71 +43,15 @@
 #define DAEMON_EVENTS		16	/* epoll events per wait */
 #define DAEMON_ONCE_POLL_MS	20	/* --once: look for idle workers */
 #define DAEMON_ARENAS		2	/* malloc arenas */
-#define DAEMON_AUDIT_BLOCK	(64u << 10)	/* bytes per read of the log */
-#define DAEMON_AUDIT_SCAN_MAX	(256ull << 20)	/* bytes of the log GET
-						   /audit looks through */
 #define DAEMON_RETRY_MAX_MS	300000	/* longest pause between two
 					   "RoomServer is back" resyncs */
 #define DAEMON_AUDIT_RETRY_MS	1000	/* a held audit record is tried
 					   again this often (disk full) */
 
-/* A spec that came by POST /apply, kept for POST /reconcile. */
-struct apispec {
-	struct apispec	*next;
-	struct ro_spec	*spec;
-};
-
-struct daemon {
-	struct ro_config	*cfg;
-	int			 epfd, sigfd, tickfd, resyncfd, wakefd;
-	struct ro_watch		*watch;
-	struct ro_dirsrc	*dir;
-	struct ro_gitsrc	*git;
-	struct ro_workq		*q;
-	struct ro_rooms		*rooms;
-	struct ro_api		*api;
-	struct ro_metrics	 metrics;
-	struct ro_auditlog	 audit;
-	bool			 audit_open;
-	struct ro_client_opts	 copts;
-	char			*token;
-	char			*api_token;
-	char			*webhook_secret;
-	char			 shard_str[RO_SHARD_STR_MAX];
-	/* read by API threads: fixed at start (a reload swaps d->cfg) */
-	const char		*audit_path;
-	const char		*watch_dir;
-	struct ro_shard		 shard;
-	char			 repo_dir[PATH_MAX];
-	char			 intent_dir[PATH_MAX];
-	unsigned long		 audit_errors_seen;	/* under mu */
-	/* readiness and --once */
-	bool			 want_git, want_dir;
-	atomic_bool		 git_synced, dir_synced;
-	atomic_bool		 synced;
-	atomic_llong		 server_ok_ms;
-	/* a reconcile gave up on a transient failure: resync once the
-	 * RoomServer answers again (prober) */
-	atomic_bool		 unreachable;
-	atomic_bool		 want_resync;	/* for the loop */
-	atomic_int		 n_failed, n_partial, n_blocked;
-	/* prober */
-	pthread_t		 prober;
-	bool			 prober_started;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	bool			 quit;		/* under mu */
-	struct apispec		*apispecs;	/* under mu */
-	/* configurations replaced by SIGHUP: threads may still point
-	 * into them, so they live until exit */
-	struct ro_config	**retired;
-	size_t			 nretired;
-};
-
 /* --- readiness, --once, metrics ----------------------------------- */
 
-static void
-wake(struct daemon *d)
+void
+ro_daemon_wake(struct daemon *d)
 {
 	uint64_t	one = 1;
 
@@ -122,7 +71,7 @@ mark_synced(struct daemon *d, atomic_bool *which, bool failed)
 		atomic_store(&d->synced, true);
 		log_info("first sync done");
 	}
-	wake(d);
+	ro_daemon_wake(d);
 }
 
 static void
@@ -238,7 +187,7 @@ probe(void *arg)
 			gap = gap * 2 > DAEMON_RETRY_MAX_MS ?
 			    DAEMON_RETRY_MAX_MS : gap * 2;
 			atomic_store(&d->want_resync, true);
-			wake(d);
+			ro_daemon_wake(d);
 		}
 		pthread_mutex_lock(&d->mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -251,8 +200,8 @@ probe(void *arg)
 	return NULL;
 }
 
-static bool
-server_ok(struct daemon *d)
+bool
+ro_daemon_server_ok(struct daemon *d)
 {
 	long long	t = atomic_load(&d->server_ok_ms);
 
@@ -261,486 +210,11 @@ server_ok(struct daemon *d)
 
 /* The first sync is done (a Git source: one pass got through, not only
  * tried) and the RoomServer answered recently. */
-static bool
-ready(struct daemon *d)
+bool
+ro_daemon_ready(struct daemon *d)
 {
-	return atomic_load(&d->synced) && server_ok(d) &&
+	return atomic_load(&d->synced) && ro_daemon_server_ok(d) &&
 	    (d->git == NULL || ro_gitsrc_synced(d->git));
-}
-
-/* --- API ops -------------------------------------------------------- */
-
-struct apply_ctx {
-	struct daemon	*d;
-	ro_api_done	*done;
-	void		*done_arg;
-	bool		 dry_run;
-};
-
-static cJSON *
-empty_diff(void)
-{
-	static const char *const lists[] = { "toJoin", "toKick", "toUpdate",
-	    "toSeed", "toPromote", "toDeleteArtifacts", "toApply", "blocked" };
-	cJSON	*o = cJSON_CreateObject();
-	size_t	 i;
-
-	for (i = 0; o != NULL && i < RO_NELEM(lists); i++)
-		cJSON_AddArrayToObject(o, lists[i]);
-	return o;
-}
-
-static void
-apply_done(void *arg, const struct ro_job *job,
-    const struct ro_reconcile_result *res, int error, const struct ro_err *err)
-{
-	struct apply_ctx *ac = arg;
-	cJSON		*o = cJSON_CreateObject();
-	int		 status = 200;
-
-	if (o == NULL)
-		goto answer;
-	if (error < 0 || res == NULL) {
-		status = error == RO_EAGAIN ? 503 : 502;
-		cJSON_AddBoolToObject(o, "success", false);
-		cJSON_AddBoolToObject(o, "partialSuccess", false);
-		cJSON *errs = cJSON_AddArrayToObject(o, "errors");
-		cJSON_AddItemToArray(errs, cJSON_CreateString(err->msg));
-		cJSON_AddItemToObject(o, "diff", empty_diff());
-		cJSON_AddArrayToObject(o, "warnings");
-		goto answer;
-	}
-	if (res->outcome != NULL && strcmp(res->outcome, "suspended") == 0) {
-		status = 409;
-		cJSON_AddStringToObject(o, "error", "ROOM_SUSPENDED");
-		cJSON_AddStringToObject(o, "message", "the room is suspended; "
-		    "POST /rooms/{roomId}/resume first");
-		goto answer;
-	}
-	if (res->failed)
-		status = 502;
-	cJSON_AddBoolToObject(o, "success", !res->failed);
-	cJSON_AddBoolToObject(o, "partialSuccess", res->partial);
-	cJSON_AddStringToObject(o, "correlationId", res->cid);
-	/* a real apply that found nothing to change ended in PRE_CHECKS:
-	 * the state it read is its verification */
-	cJSON_AddStringToObject(o, "phase", ac->dry_run ? "PRE_CHECKS" :
-	    res->phase == RO_PHASE_PRE_CHECKS ? "VERIFY" :
-	    ro_phase_name(res->phase));
-	cJSON_AddStringToObject(o, "outcome", res->outcome != NULL ?
-	    res->outcome : "unknown");
-	cJSON_AddBoolToObject(o, "converged", res->converged);
-	cJSON_AddItemToObject(o, "diff", res->diff != NULL ?
-	    cJSON_Duplicate(res->diff, true) : empty_diff());
-	cJSON_AddItemToObject(o, "warnings", ro_strv_to_json(&res->warnings));
-	cJSON_AddItemToObject(o, "errors", ro_strv_to_json(&res->errors));
-	cJSON_AddNumberToObject(o, "cycles", res->cycles);
-	cJSON_AddNumberToObject(o, "duration", res->duration_ms / 1000.0);
-	if (!ac->dry_run && !res->failed) {
-		struct apispec	*as, **pp;
-		struct ro_spec	*copy;
-
-		if (ro_spec_copy(&copy, job->spec) == RO_OK &&
-		    (as = calloc(1, sizeof(*as))) != NULL) {
-			as->spec = copy;
-			pthread_mutex_lock(&ac->d->mu);
-			for (pp = &ac->d->apispecs; *pp != NULL;
-			    pp = &(*pp)->next)
-				if (strcmp((*pp)->spec->room_id,
-				    copy->room_id) == 0) {
-					struct apispec *old = *pp;
-
-					*pp = old->next;
-					ro_spec_free(old->spec);
-					free(old);
-					break;
-				}
-			as->next = ac->d->apispecs;
-			ac->d->apispecs = as;
-			pthread_mutex_unlock(&ac->d->mu);
-		}
-	}
-answer:
-	ac->done(ac->done_arg, status, o);
-	free(ac);
-}
-
-static int
-op_apply(void *arg, struct ro_spec *spec, bool dry_run, bool confirm,
-    ro_api_done *done, void *done_arg, struct ro_err *err)
-{
-	struct daemon		*d = arg;
-	struct apply_ctx	*ac;
-	struct ro_job		*job;
-
-	if (!ro_shard_owns(&d->shard, spec->room_id)) {
-		char	owner[RO_SHARD_STR_MAX];
-		struct ro_shard o = { (unsigned)ro_shard_of(spec->room_id,
-				    d->shard.count), d->shard.count };
-
-		ro_err_set(err, RO_ECONFLICT, "room %s belongs to shard %s; "
-		    "this agent is shard %s", spec->room_id,
-		    ro_shard_str(owner, &o), d->shard_str);
-		ro_spec_free(spec);
-		return RO_ECONFLICT;
-	}
-	if ((ac = calloc(1, sizeof(*ac))) == NULL) {
-		ro_spec_free(spec);
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	}
-	if ((job = ro_job_new(spec, "api", "api", NULL)) == NULL) {
-		free(ac);
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	}
-	ac->d = d;
-	ac->done = done;
-	ac->done_arg = done_arg;
-	ac->dry_run = dry_run;
-	job->dry_run = dry_run;
-	job->confirm = confirm;
-	job->detected_ms = ro_now_ms();
-	job->done = apply_done;
-	job->done_arg = ac;
-	if (!dry_run)
-		ro_rooms_add(d->rooms, job->room_id, "api");
-	if (ro_workq_push(d->q, job, err) < 0) {
-		free(ac);
-		return err->code;
-	}
-	return RO_OK;
-}
-
-static void
-fill_gauges(struct daemon *d)
-{
-	struct ro_rooms_counts	c;
-
-	ro_rooms_counts(d->rooms, &c);
-	ro_metrics_set_gauge(&d->metrics, RO_M_QUEUED_REQUESTS,
-	    (int64_t)ro_workq_depth(d->q));
-	ro_metrics_set_gauge(&d->metrics, RO_M_QUEUE_DEPTH,
-	    (int64_t)ro_workq_depth(d->q));
-	ro_metrics_set_gauge(&d->metrics, RO_M_ROOMS_CONVERGED,
-	    (int64_t)c.converged);
-	ro_metrics_set_gauge(&d->metrics, RO_M_ROOMS_PENDING,
-	    (int64_t)c.pending);
-	ro_metrics_set_gauge(&d->metrics, RO_M_ROOMS_FAILED, (int64_t)c.failed);
-	ro_metrics_set_gauge(&d->metrics, RO_M_ROOMS_BLOCKED,
-	    (int64_t)c.blocked);
-	ro_metrics_set_gauge(&d->metrics, RO_M_ROOMS_SUSPENDED,
-	    (int64_t)c.suspended);
-}
-
-static cJSON *
-op_status(void *arg)
-{
-	struct daemon		*d = arg;
-	struct ro_rooms_counts	 c;
-	cJSON			*o, *src, *au;
-	char			 ts[RO_TS_LEN + 1];
-	const char		*health;
-	bool			 blocked;
-
-	ro_rooms_counts(d->rooms, &c);
-	blocked = ro_auditlog_blocked(&d->audit);
-	if (!server_ok(d) || blocked)
-		health = "Unhealthy";
-	else if (c.failed > 0 || c.blocked > 0 || c.pending > 0)
-		health = "Degraded";
-	else
-		health = "Healthy";
-	ro_now_iso(ts);
-	if ((o = cJSON_CreateObject()) == NULL)
-		return NULL;
-	cJSON_AddStringToObject(o, "version", ro_version());
-	cJSON_AddStringToObject(o, "health", health);
-	cJSON_AddItemToObject(o, "rooms", ro_rooms_json_all(d->rooms));
-	cJSON_AddNumberToObject(o, "queuedRequests",
-	    (double)ro_workq_depth(d->q));
-	cJSON_AddNumberToObject(o, "activeReconciliations",
-	    (double)ro_workq_active(d->q));
-	cJSON_AddStringToObject(o, "timestamp", ts);
-	cJSON_AddStringToObject(o, "shard", d->shard_str);
-	cJSON_AddNumberToObject(o, "ownedRooms", (double)c.total);
-	cJSON_AddBoolToObject(o, "ready", ready(d));
-	/* a record held for a full disk: nothing is applied meanwhile */
-	au = cJSON_AddObjectToObject(o, "audit");
-	cJSON_AddStringToObject(au, "log", d->audit_path);
-	cJSON_AddBoolToObject(au, "blocked", blocked);
-	cJSON_AddNumberToObject(au, "writeErrors",
-	    (double)ro_auditlog_errors(&d->audit));
-	src = cJSON_AddObjectToObject(o, "source");
-	if (d->git != NULL)
-		ro_gitsrc_info(d->git, src);
-	else {
-		cJSON_AddNullToObject(src, "repo");
-		cJSON_AddNullToObject(src, "branch");
-		cJSON_AddNullToObject(src, "head");
-		cJSON_AddNullToObject(src, "lastFetch");
-		cJSON_AddNullToObject(src, "lastError");
-	}
-	if (d->watch_dir != NULL)
-		cJSON_AddStringToObject(src, "watch", d->watch_dir);
-	return o;
-}
-
-static cJSON *
-op_room_status(void *arg, const char *room_id)
-{
-	struct daemon	*d = arg;
-
-	return ro_rooms_json(d->rooms, room_id);
-}
-
-static bool
-op_ready(void *arg)
-{
-	return ready(arg);
-}
-
-/* roomops_audit_write_errors_total counts the failed appends of the log
- * (a held record retried every second counts each try), as they happen. */
-static void
-sync_audit_errors(struct daemon *d)
-{
-	unsigned long	n = ro_auditlog_errors(&d->audit);
-
-	pthread_mutex_lock(&d->mu);
-	if (n > d->audit_errors_seen) {
-		ro_metrics_add(&d->metrics, RO_M_AUDIT_WRITE_ERRORS,
-		    n - d->audit_errors_seen);
-		d->audit_errors_seen = n;
-	}
-	pthread_mutex_unlock(&d->mu);
-}
-
-static int
-op_metrics(void *arg, struct ro_buf *out)
-{
-	struct daemon	*d = arg;
-
-	sync_audit_errors(d);
-	fill_gauges(d);
-	return ro_metrics_render(&d->metrics, out);
-}
-
-/* Does rec's string field key equal want (NULL: any)? */
-static bool
-rec_matches(const cJSON *rec, const char *key, const char *want)
-{
-	const cJSON	*v;
-
-	if (want == NULL)
-		return true;
-	v = cJSON_GetObjectItemCaseSensitive(rec, key);
-	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
-}
-
-/* One line of the log (not NUL-terminated), added to found when it is a
- * record matching the filters: 1 when added, else 0 (blank, malformed or
- * over-long lines are skipped). */
-static int
-audit_line(const char *p, size_t n, const char *cid, const char *room,
-    cJSON *found)
-{
-	cJSON	*o;
-
-	if (n == 0 || n > RO_AUDIT_LINE_MAX ||
-	    (room != NULL && memmem(p, n, room, strlen(room)) == NULL) ||
-	    (cid != NULL && memmem(p, n, cid, strlen(cid)) == NULL) ||
-	    (o = cJSON_ParseWithLength(p, n)) == NULL)
-		return 0;		/* (the cheap test first) */
-	if (!cJSON_IsObject(o) || !rec_matches(o, "room", room) ||
-	    !rec_matches(o, "correlationId", cid)) {
-		cJSON_Delete(o);
-		return 0;
-	}
-	cJSON_AddItemToArray(found, o);
-	return 1;
-}
-
-/*
- * GET /audit: the newest count records of the JSONL log that match,
- * oldest first. The log only grows (months of records), so it is read
- * backwards in blocks from its end, and the scan stops once count
- * records are found or DAEMON_AUDIT_SCAN_MAX bytes were read: memory and
- * time stay bounded whatever the size of the log (`roomops audit` reads
- * all of it, offline).
- */
-static int
-op_audit(void *arg, size_t count, const char *cid, const char *room,
-    cJSON *entries, struct ro_err *err)
-{
-	struct daemon		*d = arg;
-	const char		*path = d->audit_path;
-	struct stat		 st;
-	cJSON			*found = NULL, *item;
-	char			*b = NULL, *nl;
-	const size_t		 cap = DAEMON_AUDIT_BLOCK + RO_AUDIT_LINE_MAX;
-	size_t			 len = 0, n, got, nfound = 0;
-	unsigned long long	 scanned = 0;
-	off_t			 pos;
-	bool			 skipping = false;
-	ssize_t			 r;
-	int			 fd, error = RO_OK;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? RO_OK : ro_err_errno(err, RO_EIO,
-		    "audit log %s", path);
-	if (fstat(fd, &st) == -1) {
-		error = ro_err_errno(err, RO_EIO, "audit log %s", path);
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		error = ro_err_set(err, RO_EIO, "audit log %s: not a regular "
-		    "file", path);
-		goto done;
-	}
-	if ((found = cJSON_CreateArray()) == NULL ||
-	    (b = malloc(cap)) == NULL) {
-		error = ro_err_set(err, RO_ENOMEM, "out of memory");
-		goto done;
-	}
-	pos = st.st_size;
-	for (;;) {
-		/* the complete lines: each one after a newline */
-		while (nfound < count && (nl = memrchr(b, '\n', len)) != NULL) {
-			nfound += (size_t)audit_line(nl + 1, len -
-			    (size_t)(nl + 1 - b), cid, room, found);
-			len = (size_t)(nl - b);
-		}
-		if (nfound >= count)
-			break;
-		if (pos == 0) {			/* the file's first line */
-			if (!skipping)
-				(void)audit_line(b, len, cid, room, found);
-			break;
-		}
-		if (scanned >= DAEMON_AUDIT_SCAN_MAX)
-			break;
-		n = pos < (off_t)DAEMON_AUDIT_BLOCK ? (size_t)pos :
-		    DAEMON_AUDIT_BLOCK;
-		if (len + n > cap) {	/* over RO_AUDIT_LINE_MAX: skipped */
-			len = 0;
-			skipping = true;
-		}
-		memmove(b + n, b, len);
-		pos -= (off_t)n;
-		for (got = 0; got < n; got += (size_t)r) {
-			r = pread(fd, b + got, n - got, pos + (off_t)got);
-			if (r == -1 && errno == EINTR) {
-				r = 0;
-				continue;
-			}
-			if (r <= 0) {
-				error = r == 0 ? ro_err_set(err, RO_EIO, "audit "
-				    "log %s: shorter than it was", path) :
-				    ro_err_errno(err, RO_EIO, "audit log %s",
-				    path);
-				goto done;
-			}
-		}
-		scanned += n;
-		len += n;
-		if (skipping) {		/* the rest of the long line */
-			if ((nl = memrchr(b, '\n', n)) == NULL)
-				len = 0;
-			else {
-				len = (size_t)(nl - b);
-				skipping = false;
-			}
-		}
-	}
-	/* found is newest first */
-	while ((n = (size_t)cJSON_GetArraySize(found)) > 0 &&
-	    (item = cJSON_DetachItemFromArray(found, (int)n - 1)) != NULL)
-		cJSON_AddItemToArray(entries, item);
-done:
-	close(fd);
-	free(b);
-	cJSON_Delete(found);
-	return error;
-}
-
-static void
-resync_all(struct daemon *d)
-{
-	struct apispec	*as;
-	struct ro_spec	*copy;
-	struct ro_job	*job;
-	struct ro_err	 err = RO_ERR_INIT;
-
-	if (d->git != NULL)
-		ro_gitsrc_trigger(d->git, RO_GITSRC_CHECK | RO_GITSRC_RESYNC);
-	if (d->dir != NULL)
-		ro_dirsrc_resync(d->dir);
-	pthread_mutex_lock(&d->mu);
-	for (as = d->apispecs; as != NULL; as = as->next) {
-		if (ro_spec_copy(&copy, as->spec) < 0 ||
-		    (job = ro_job_new(copy, "api", "api", NULL)) == NULL)
-			continue;
-		job->coalesce = true;
-		if (ro_workq_push(d->q, job, &err) < 0)
-			log_warnx("reconcile %s: %s", as->spec->room_id,
-			    err.msg);
-	}
-	pthread_mutex_unlock(&d->mu);
-}
-
-static int
-op_reconcile(void *arg, const char *room_id, struct ro_err *err)
-{
-	struct daemon	*d = arg;
-
-	if (room_id != NULL && !ro_rooms_known(d->rooms, room_id))
-		return ro_err_set(err, RO_ENOTFOUND, "room %s is not known "
-		    "here", room_id);
-	resync_all(d);	/* a room's spec lives in its source: ask it */
-	return RO_OK;
-}
-
-static int
-op_suspend(void *arg, const char *room_id, bool on, struct ro_err *err)
-{
-	struct daemon	*d = arg;
-
-	if (ro_rooms_suspend(d->rooms, room_id, on) < 0)
-		return ro_err_set(err, RO_ENOTFOUND, "room %s is not known "
-		    "here", room_id);
-	log_info("room %s: %s", room_id, on ? "suspended" : "resumed");
-	if (!on)
-		resync_all(d);
-	return RO_OK;
-}
-
-static int
-op_confirm(void *arg, const char *room_id, const char *rev,
-    struct ro_err *err)
-{
-	struct daemon	*d = arg;
-
-	if (!ro_rooms_known(d->rooms, room_id))
-		return ro_err_set(err, RO_ENOTFOUND, "room %s is not known "
-		    "here", room_id);
-	if (ro_rooms_confirm(d->rooms, room_id, rev != NULL ? rev : "*") < 0)
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	log_info("room %s: removals confirmed for revision %s", room_id,
-	    rev != NULL ? rev : "(any)");
-	resync_all(d);
-	return RO_OK;
-}
-
-static int
-op_hook(void *arg, const char *source, const char *ref, struct ro_err *err)
-{
-	struct daemon	*d = arg;
-
-	if (d->git == NULL)
-		return ro_err_set(err, RO_ENOTFOUND, "no Git source configured");
-	log_info("webhook from %s (%s): checking the remote", source,
-	    ref != NULL ? ref : "no ref");
-	ro_gitsrc_trigger(d->git, RO_GITSRC_CHECK | RO_GITSRC_FETCH);
-	return RO_OK;
 }
 
 /* --- set-up ----------------------------------------------------------- */
@@ -863,18 +337,7 @@ setup(struct daemon *d, struct ro_err *err)
 	if ((error = ro_workq_start(&d->q, &qo, err)) < 0)
 		return error;
 
-	memset(&ops, 0, sizeof(ops));
-	ops.arg = d;
-	ops.apply = op_apply;
-	ops.status = op_status;
-	ops.room_status = op_room_status;
-	ops.ready = op_ready;
-	ops.metrics = op_metrics;
-	ops.audit = op_audit;
-	ops.reconcile = op_reconcile;
-	ops.suspend = op_suspend;
-	ops.confirm = op_confirm;
-	ops.hook = op_hook;
+	ro_daemonops_init(&ops, d);
 	memset(&ao, 0, sizeof(ao));
 	ao.listen = cfg->listen;
 	ao.api_token = d->api_token;
@@ -1129,11 +592,11 @@ loop(struct daemon *d)
 				ro_gitsrc_trigger(d->git, RO_GITSRC_CHECK);
 			} else if (fd == d->resyncfd) {
 				drain_fd(fd);
-				resync_all(d);
+				ro_daemonops_resync_all(d);
 			} else if (fd == d->wakefd) {
 				drain_fd(fd);
 				if (atomic_exchange(&d->want_resync, false))
-					resync_all(d);
+					ro_daemonops_resync_all(d);
 			} else if (d->watch != NULL &&
 			    fd == ro_watch_fd(d->watch)) {
 				if (ro_watch_read(d->watch, ro_now_ms(),
