@@ -72,6 +72,23 @@ struct ro_api_ops {
 	/* A valid push webhook from source ("github", ...): fetch now. */
 	int	(*hook)(void *arg, const char *source, const char *ref,
 		    struct ro_err *err);
+	/*
+	 * The dashboard (docs/dashboard.md), all read-only:
+	 * GET /status/rooms?offset=&limit=&status=&q=: a page of rooms with
+	 * counts by status (status, q: NULL for any). NULL on ENOMEM.
+	 */
+	cJSON	*(*rooms_page)(void *arg, size_t offset, size_t limit,
+		    const char *status, const char *q);
+	/* GET /rooms/{id}/spec: {"roomId", "file", "text", "truncated",
+	 * "errors"}. RO_ENOTFOUND: unknown room or no file to show. */
+	int	(*room_spec)(void *arg, const char *room_id, cJSON **out,
+		    struct ro_err *err);
+	/* GET /plan/{id}: the room's spec as its source has it now, loaded
+	 * and validated, for a dry run (*out owned by the caller).
+	 * RO_ENOTFOUND: unknown room or no spec; RO_EINVALID: invalid (err
+	 * names file:line). */
+	int	(*plan_spec)(void *arg, const char *room_id,
+		    struct ro_spec **out, struct ro_err *err);
 };
 
 struct ro_metrics;
@@ -87,6 +104,8 @@ struct ro_api_opts {
 	unsigned	 threads;	/* HTTP threads (0: 4) */
 	struct ro_metrics *metrics;	/* counts roomops_webhooks_total, or
 					   NULL; must outlive the API */
+	const char	*ui_commit_url;	/* dashboard commit links ("{sha}"),
+					   or NULL; copied */
 };
 
 struct ro_api;
@@ -107,6 +126,13 @@ unsigned ro_api_port(const struct ro_api *api);
  * RO_API_SSE_QUEUE_MAX is disconnected. Not after ro_api_stop().
  */
 void	ro_api_publish(struct ro_api *api, const char *line, size_t len);
+/*
+ * The same for an event of another type ("event: TYPE" on the stream,
+ * e.g. the dashboard's "room" events); type is [a-z]+. Not after
+ * ro_api_stop().
+ */
+void	ro_api_publish_event(struct ro_api *api, const char *type,
+	    const char *line, size_t len);
 /*
  * Stop accepting, end /events streams, wait for the done callback of
  * every apply handed to the core (it must come), let answers go out

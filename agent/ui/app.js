@@ -3,7 +3,7 @@
  * no build step; served by the agent from bytes embedded in the binary.
  *
  * Safety rule: every value that comes from the server, a spec or Git is
- * put in the page with textContent (never innerHTML); links are only
+ * put in the page with textContent, never parsed as markup; links are only
  * built from the configured commit URL template with a hex sha and an
  * http(s) scheme.
  */
@@ -468,10 +468,10 @@
 	const PLAN_LISTS = [
 		['toJoin', 'join', 'add', '+'], ['toKick', 'kick', 'del', '−'],
 		['toUpdate', 'update', 'mod', '~'], ['toSeed', 'seed', 'add', '+'],
-		['toPromote', 'promote', 'mod', '↑'],
+		['toPromote', 'promote', 'mod', '^'],
 		['toDeleteArtifacts', 'delete artifact', 'del', '−'],
 		['toApply', 'policies', 'mod', '~'],
-		['blocked', 'held', 'blk', '⏸'],
+		['blocked', 'held', 'blk', '!'],
 	];
 
 	function itemText(x) {
