@@ -346,7 +346,7 @@
 				return;
 			let n = 0;
 			for (const line of r.body.split('\n')) {
-				const m = /^roomops_webhooks_total\{[^}]*result="(accepted|ok|valid)"[^}]*\}\s+([0-9.e+]+)$/.exec(line);
+				const m = /^roomops_webhooks_total\{[^}]*result="(accepted|ignored)"[^}]*\}\s+([0-9.e+]+)$/.exec(line);
 				if (m)
 					n += Number(m[2]);
 			}
@@ -658,6 +658,15 @@
 
 	function onRoomEvent(ev) {
 		let r;
+		/* a full resync sends two events per room: most are for rooms
+		 * not on this page, which only need the counts refreshed */
+		const m = /^\{"roomId":"([^"\\]*)"/.exec(ev.data);
+		if (m && st.view === 'overview' && !st.rows.has(m[1])) {
+			schedulePage(150);
+			return;
+		}
+		if (m && st.view === 'room' && m[1] !== st.room)
+			return;
 		try {
 			r = JSON.parse(ev.data);
 		} catch (e) {
