@@ -54,7 +54,7 @@
 		const o = Object.assign({ headers: {}, cache: 'no-store',
 		    credentials: 'same-origin' }, opts || {});
 		const t = token();
-		if (t && o.method === 'POST')
+		if (t)
 			o.headers.Authorization = 'Bearer ' + t;
 		const r = await fetch(path, o);
 		let body = null;

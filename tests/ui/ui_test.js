@@ -166,6 +166,27 @@ async function main() {
 			window.__noReload = 42;
 		});
 
+		/* search and filter, answered by the server's paged list */
+		const shown = () => page.$$eval('tr.room-row', (rs) =>
+		    rs.map((r) => r.dataset.room).join(','));
+		await page.type('#search', 'ONCALL');
+		await h.until('the search applied', async () =>
+		    (await shown()) === 'room-ops-oncall');
+		await page.$eval('#search', (i) => {
+			i.value = '';
+			i.dispatchEvent(new Event('input'));
+		});
+		await h.until('the search cleared', async () =>
+		    (await shown()).split(',').length === SAMPLE.length);
+		await page.select('#filter', 'failed');
+		await h.until('the filter applied', () => page.evaluate(() =>
+		    document.querySelectorAll('tr.room-row').length === 0 &&
+		    !document.getElementById('empty').hidden));
+		await page.select('#filter', '');
+		await h.until('the filter cleared', async () =>
+		    (await shown()).split(',').length === SAMPLE.length);
+		t.ok(true, 'search and the status filter narrow the list');
+
 		/* 2. saving a spec updates its row without a reload */
 		const before = await rowOf(page, 'room-ops-oncall');
 		edit(path.join(stack.watch, 'ops-oncall.yaml'),
