@@ -328,7 +328,7 @@
 		if (!src.repo && !src.watch)
 			kv(box, 'source', 'POST /apply only');
 		kv(box, 'webhooks received', st.webhooks === undefined ? '—' :
-		    st.webhooks);
+		    st.webhooks).lastChild.id = 'src-webhooks';
 		kv(box, 'queue depth', d.queuedRequests);
 		kv(box, 'applying now', d.activeReconciliations);
 		kv(box, 'health', d.health);
@@ -351,6 +351,9 @@
 					n += Number(m[2]);
 			}
 			st.webhooks = n;
+			const e = $('src-webhooks');
+			if (e)
+				e.textContent = String(n);
 		} catch (e) {
 			/* keep the last figure */
 		}
@@ -788,8 +791,7 @@
 		route();
 		connect();
 		const tick = async () => {
-			await loadWebhooks();
-			await loadSource();
+			await Promise.all([loadSource(), loadWebhooks()]);
 			for (const td of document.querySelectorAll('td.when'))
 				if (td.dataset.ts)
 					td.textContent = ago(td.dataset.ts);

@@ -159,7 +159,15 @@ async function main() {
 		const counts = await page.$eval('#counts', (c) => c.textContent);
 		t.ok(/4\s*all rooms/.test(counts) && /4\s*converged/.test(counts),
 		    'the counts at the top', counts);
-		const src = await page.$eval('#source', (c) => c.textContent);
+		let src = '';
+		try {
+			await h.until('the source panel', async () => {
+				src = await page.$eval('#source', (c) =>
+				    c.textContent);
+				return src.includes(stack.watch) &&
+				    /queue depth/.test(src);
+			});
+		} catch (e) { /* reported below */ }
 		t.ok(src.includes(stack.watch) && /queue depth/.test(src),
 		    'the source panel names the watched folder', src);
 		await page.evaluate(() => {
