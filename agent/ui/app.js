@@ -723,9 +723,15 @@
 	function route() {
 		const h = location.hash || '#/';
 		const m = /^#\/room\/(.+)$/.exec(h);
-		if (m) {
+		let id = null;
+		try {
+			id = m ? decodeURIComponent(m[1]) : null;
+		} catch (e) {
+			id = null;	/* malformed: the overview */
+		}
+		if (id !== null) {
 			st.view = 'room';
-			st.room = decodeURIComponent(m[1]);
+			st.room = id;
 			$('overview').hidden = true;
 			$('room').hidden = false;
 			$('room-id').textContent = st.room;
