@@ -148,6 +148,7 @@
 			b.dataset.status = s;
 			b.appendChild(el('span', 'n', counts[s] || 0));
 			b.appendChild(el('span', 'l', LABELS[s] || s));
+			b.title = LABELS[s] || s;
 			b.addEventListener('click', () => setFilter(s));
 			box.appendChild(b);
 		}
