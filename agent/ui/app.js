@@ -28,13 +28,20 @@
 
 	const $ = (id) => document.getElementById(id);
 
-	function el(tag, cls, text) {
+	function el(tag, klass, text) {
 		const e = document.createElement(tag);
-		if (cls)
-			e.className = cls;
+		if (klass)
+			e.className = klass;
 		if (text !== undefined && text !== null)
 			e.textContent = String(text);
 		return e;
+	}
+
+	/* A class name from a server value (status, outcome): the word
+	 * itself when it is one, else "other". */
+	function cls(v) {
+		return typeof v === 'string' && /^[a-z][a-z-]{0,31}$/.test(v) ?
+		    v : 'other';
 	}
 
 	function clear(node) {
@@ -124,7 +131,7 @@
 	}
 
 	function badge(status) {
-		return el('span', 'badge ' + status, LABELS[status] || status);
+		return el('span', 'badge ' + cls(status), LABELS[status] || status);
 	}
 
 	/* ------------------------------------------------------- overview */
@@ -172,7 +179,8 @@
 		c2.appendChild(revNode(r.lastRevision));
 		tr.appendChild(c2);
 		const c3 = el('td', 'outcome');
-		c3.appendChild(el('span', 'out ' + r.lastOutcome, r.lastOutcome));
+		c3.appendChild(el('span', 'out ' + cls(r.lastOutcome),
+		    r.lastOutcome));
 		if (r.errors > 0)
 			c3.appendChild(el('span', 'muted', ' · ' + r.errors +
 			    (r.errors === 1 ? ' error' : ' errors')));
@@ -282,10 +290,10 @@
 		loadPage();
 	}
 
-	function kv(box, k, v, cls) {
+	function kv(box, k, v, klass) {
 		const d = el('div', 'kv');
 		d.appendChild(el('span', 'k', k));
-		const s = el('span', 'v' + (cls ? ' ' + cls : ''),
+		const s = el('span', 'v' + (klass ? ' ' + klass : ''),
 		    v === null || v === undefined || v === '' ? '—' : v);
 		s.title = s.textContent;
 		d.appendChild(s);
@@ -392,7 +400,7 @@
 		const d = r.body;
 		const status = d.status || 'pending';
 		const b = $('room-status');
-		b.className = 'badge ' + status;
+		b.className = 'badge ' + cls(status);
 		b.textContent = LABELS[status] || status;
 		$('room-susp').hidden = !d.suspended;
 		$('act-suspend').textContent = d.suspended ? 'Resume' : 'Suspend';
@@ -419,9 +427,9 @@
 	}
 
 	function auditItem(e) {
-		const li = el('li', e.outcome);
+		const li = el('li', cls(e.outcome));
 		const r1 = el('div', 'row1');
-		r1.appendChild(el('span', 'out ' + e.outcome, e.outcome));
+		r1.appendChild(el('span', 'out ' + cls(e.outcome), e.outcome));
 		r1.appendChild(revNode(e.rev));
 		r1.appendChild(el('span', 'muted', ago(e.ts)));
 		li.appendChild(r1);
@@ -509,7 +517,7 @@
 			return;
 		}
 		let n = 0;
-		for (const [k, name, cls, sign] of PLAN_LISTS) {
+		for (const [k, name, klass, sign] of PLAN_LISTS) {
 			const items = r.body.diff[k] || [];
 			if (!items.length)
 				continue;
@@ -517,7 +525,7 @@
 			g.appendChild(el('div', 'gname', name + ' (' +
 			    items.length + ')'));
 			for (const x of items)
-				g.appendChild(el('div', 'line ' + cls, sign + ' ' +
+				g.appendChild(el('div', 'line ' + klass, sign + ' ' +
 				    itemText(x)));
 			box.appendChild(g);
 			n += items.length;
