@@ -40,6 +40,13 @@
  */
 typedef void ro_api_done(void *done_arg, int status, cJSON *body);
 
+/*
+ * The answer of ops->room_spec: error RO_OK with doc or spec (ownership
+ * moves to the callee), or a status and msg.
+ */
+typedef void ro_api_spec_cb(void *cb_arg, int error, const char *msg,
+	    cJSON *doc, struct ro_spec *spec);
+
 struct ro_api_ops {
 	void	*arg;
 	/*
@@ -79,16 +86,18 @@ struct ro_api_ops {
 	 */
 	cJSON	*(*rooms_page)(void *arg, size_t offset, size_t limit,
 		    const char *status, const char *q);
-	/* GET /rooms/{id}/spec: {"roomId", "file", "text", "truncated",
-	 * "errors"}. RO_ENOTFOUND: unknown room or no file to show. */
-	int	(*room_spec)(void *arg, const char *room_id, cJSON **out,
-		    struct ro_err *err);
-	/* GET /plan/{id}: the room's spec as its source has it now, loaded
-	 * and validated, for a dry run (*out owned by the caller).
-	 * RO_ENOTFOUND: unknown room or no spec; RO_EINVALID: invalid (err
-	 * names file:line). */
-	int	(*plan_spec)(void *arg, const char *room_id,
-		    struct ro_spec **out, struct ro_err *err);
+	/*
+	 * GET /rooms/{id}/spec (parse false): doc {"roomId", "file",
+	 * "revision", "text", "truncated", "errors"}; GET /plan/{id} (parse
+	 * true): the spec as its source has it now, parsed, validated and
+	 * with its seeds, for a dry run. The source may answer later (Git:
+	 * on its thread between passes): on RO_OK, cb is called exactly once,
+	 * from any thread, maybe before this returns; else not at all.
+	 * RO_ENOTFOUND: unknown room or no file; RO_EINVALID: invalid spec
+	 * (the message names file:line).
+	 */
+	int	(*room_spec)(void *arg, const char *room_id, bool parse,
+		    ro_api_spec_cb *cb, void *cb_arg, struct ro_err *err);
 };
 
 struct ro_metrics;

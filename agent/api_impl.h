@@ -189,8 +189,10 @@ enum MHD_Result	 ro_apiroutes_audit(struct req *r);
 enum MHD_Result	 ro_apiroutes_reconcile(struct req *r);
 enum MHD_Result	 ro_apiroutes_suspend(struct req *r);
 enum MHD_Result	 ro_apiroutes_confirm(struct req *r);
+/* ro_api_done of a request suspended for the core (resumes it). */
+void		 ro_apiroutes_done(void *arg, int status, cJSON *body);
 /* Hand spec (taken) to the core's apply and suspend until it answers
- * (POST /apply, GET /plan/{id}). */
+ * (POST /apply). */
 enum MHD_Result	 ro_apiroutes_apply_queue(struct req *r, struct ro_spec *spec,
 		    bool dry_run, bool confirm);
 

@@ -142,38 +142,106 @@ done:
 	return ret;
 }
 
-enum MHD_Result
-ro_apidash_spec(struct req *r)
+/* {"error": msg}, or for an invalid spec {"errors": [msg], "warnings":
+ * []} (422), with the status of error. */
+static void
+answer_error(struct req *r, int error, const char *msg)
+{
+	unsigned	 status;
+	cJSON		*doc;
+
+	if (error == RO_EINVALID) {
+		status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+		doc = ro_apireply_errors_doc(NULL, msg);
+	} else {
+		status = ro_apireply_status_of(error);
+		if ((doc = cJSON_CreateObject()) != NULL &&
+		    cJSON_AddStringToObject(doc, "error", msg) == NULL) {
+			cJSON_Delete(doc);
+			doc = NULL;
+		}
+	}
+	if (doc == NULL)
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	ro_apiroutes_done(r, (int)status, doc);
+}
+
+/* ro_api_spec_cb of GET /rooms/{id}/spec. */
+static void
+spec_answered(void *arg, int error, const char *msg, cJSON *doc,
+    struct ro_spec *spec)
+{
+	struct req	*r = arg;
+
+	ro_spec_free(spec);
+	if (error < 0) {
+		cJSON_Delete(doc);
+		answer_error(r, error, msg);
+		return;
+	}
+	ro_apiroutes_done(r, doc != NULL ? MHD_HTTP_OK :
+	    MHD_HTTP_SERVICE_UNAVAILABLE, doc);
+}
+
+/* ro_api_spec_cb of GET /plan/{id}: the spec goes on to a dry run. */
+static void
+plan_answered(void *arg, int error, const char *msg, cJSON *doc,
+    struct ro_spec *spec)
+{
+	struct req	*r = arg;
+	struct ro_api	*api = r->api;
+	struct ro_err	 err = RO_ERR_INIT;
+
+	cJSON_Delete(doc);
+	if (error < 0 || spec == NULL) {
+		ro_spec_free(spec);
+		answer_error(r, error < 0 ? error : RO_ERROR, msg != NULL ?
+		    msg : "no spec");
+		return;
+	}
+	/* the core answers through the same callback */
+	if ((error = api->ops.apply(api->ops.arg, spec, true, false,
+	    ro_apiroutes_done, r, &err)) < 0)
+		answer_error(r, error, err.msg[0] != '\0' ? err.msg :
+		    ro_status_str(error));
+}
+
+/* Suspend r for the core's answer, then ask for the room's spec. */
+static enum MHD_Result
+spec_queue(struct req *r, bool parse, ro_api_spec_cb *cb)
 {
 	struct ro_api	*api = r->api;
 	struct ro_err	 err = RO_ERR_INIT;
-	cJSON		*doc = NULL;
 	int		 error;
 
-	if (api->ops.room_spec == NULL)
+	if (api->ops.room_spec == NULL || (parse && api->ops.apply == NULL))
 		return ro_apireply_no_op(r, "the spec of a room");
-	if ((error = api->ops.room_spec(api->ops.arg, r->param, &doc,
+	pthread_mutex_lock(&api->mu);
+	if (api->closing) {
+		pthread_mutex_unlock(&api->mu);
+		return ro_apireply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the "
+		    "agent is shutting down");
+	}
+	r->queued = true;
+	api->inflight++;
+	MHD_suspend_connection(r->conn);
+	pthread_mutex_unlock(&api->mu);
+	/* cb may run before this returns, on this or another thread */
+	if ((error = api->ops.room_spec(api->ops.arg, r->param, parse, cb, r,
 	    &err)) < 0)
-		return ro_apireply_core_error(r, error, &err);
-	return ro_apireply_json(r, MHD_HTTP_OK, doc);
+		answer_error(r, error, err.msg[0] != '\0' ? err.msg :
+		    ro_status_str(error));
+	return MHD_YES;
+}
+
+enum MHD_Result
+ro_apidash_spec(struct req *r)
+{
+	return spec_queue(r, false, spec_answered);
 }
 
 enum MHD_Result
 ro_apidash_plan(struct req *r)
 {
-	struct ro_api	*api = r->api;
-	struct ro_err	 err = RO_ERR_INIT;
-	struct ro_spec	*spec = NULL;
-	int		 error;
-
-	if (api->ops.plan_spec == NULL || api->ops.apply == NULL)
-		return ro_apireply_no_op(r, "the plan of a room");
-	if ((error = api->ops.plan_spec(api->ops.arg, r->param, &spec,
-	    &err)) < 0) {
-		if (error == RO_EINVALID)
-			return ro_apireply_json(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
-			    ro_apireply_errors_doc(NULL, err.msg));
-		return ro_apireply_core_error(r, error, &err);
-	}
-	return ro_apiroutes_apply_queue(r, spec, true, false);
+	return spec_queue(r, true, plan_answered);
 }

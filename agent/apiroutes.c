@@ -37,6 +37,12 @@ apply_done(void *arg, int status, cJSON *body)
 	pthread_mutex_unlock(&api->mu);
 }
 
+void
+ro_apiroutes_done(void *arg, int status, cJSON *body)
+{
+	apply_done(arg, status, body);
+}
+
 /* Hand the spec (taken) to the core and suspend until it answers. */
 enum MHD_Result
 ro_apiroutes_apply_queue(struct req *r, struct ro_spec *spec, bool dry_run,

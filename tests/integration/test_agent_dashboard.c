@@ -4,12 +4,15 @@
  * roomserver-sim. The embedded files and their headers, the paged room
  * list with counts, filters and its refusals, a room's spec file, its
  * plan (a dry run that writes no audit record), a rejected spec's
- * file:line error in both, and the "room" events of /events. The page
- * itself is tested in a browser by test_ui.sh.
+ * file:line error in both, and the "room" events of /events; the same
+ * spec and plan for a room of a Git source (read from the clone at the
+ * last processed commit by the Git thread). The page itself is tested in
+ * a browser by test_ui.sh.
  */
 #include <pthread.h>
 
 #include "agentctl.h"
+#include "gitserv.h"
 
 #define TOKEN	"dash-token-0123456789"
 
@@ -135,6 +138,22 @@ converged(struct fx *f, int n)
 
 	ok = o != NULL && ac_num(cJSON_GetObjectItemCaseSensitive(o,
 	    "counts"), "converged", -1) == n;
+	cJSON_Delete(o);
+	return ok;
+}
+
+static bool
+room_status_of(const char *base, const char *room, const char *want)
+{
+	char		 path[128];
+	cJSON		*o;
+	const char	*s;
+	bool		 ok;
+
+	snprintf(path, sizeof(path), "/status/rooms/%s", room);
+	o = ac_get(base, path);
+	ok = o != NULL && (s = ac_str(o, "status")) != NULL &&
+	    strcmp(s, want) == 0;
 	cJSON_Delete(o);
 	return ok;
 }
@@ -414,6 +433,137 @@ test_room_events(void **state)
 	ro_buf_release(&s.b);
 }
 
+/* GET path: the status; the document in *out (caller frees). */
+static long
+get_doc(const char *base, const char *path, cJSON **out)
+{
+	char	url[512];
+	long	st;
+
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	*out = ac_json("GET", url, NULL, NULL, &st);
+	return st;
+}
+
+static bool
+git_rev_is(const char *base, const char *room, const char *rev)
+{
+	char		 path[128];
+	cJSON		*o;
+	const char	*s;
+	bool		 ok;
+
+	snprintf(path, sizeof(path), "/status/rooms/%s", room);
+	o = ac_get(base, path);
+	ok = o != NULL && (s = ac_str(o, "lastRevision")) != NULL &&
+	    strcmp(s, rev) == 0;
+	cJSON_Delete(o);
+	return ok;
+}
+
+static bool
+spec_rev_is(const char *base, const char *room, const char *rev)
+{
+	char		 path[128];
+	cJSON		*o;
+	const char	*s;
+	bool		 ok;
+
+	snprintf(path, sizeof(path), "/rooms/%s/spec", room);
+	o = ac_get(base, path);
+	ok = o != NULL && (s = ac_str(o, "revision")) != NULL &&
+	    strcmp(s, rev) == 0;
+	cJSON_Delete(o);
+	return ok;
+}
+
+static void
+test_git_source(void **state)
+{
+	struct gs_repo	 r;
+	struct simctl	 sim = SIMCTL_INIT;
+	struct agentctl	 a = AGENTCTL_INIT;
+	char		*url, *st_dir, rev[64];
+	const char	*args[16];
+	cJSON		*o, *it;
+	size_t		 n = 0;
+	long		 st;
+
+	(void)state;
+	gs_repo_init(&r, "main");
+	gs_commit_file(&r, "rooms/a.yaml", room_a, "a <b>room</b>");
+	gs_push(&r, false);
+	snprintf(rev, sizeof(rev), "%s", gs_origin_rev(&r, "main"));
+	assert_int_equal(ac_sim_start(&sim, NULL), 0);
+	if (asprintf(&url, "file://%s", r.origin) < 0)
+		abort();
+	st_dir = tu_path(r.root, "state");
+	args[n++] = "--repo";
+	args[n++] = url;
+	args[n++] = "--path";
+	args[n++] = "rooms";
+	args[n++] = "--interval";
+	args[n++] = "200ms";
+	args[n++] = "--server";
+	args[n++] = sim.url;
+	args[n++] = "--state-dir";
+	args[n++] = st_dir;
+	args[n] = NULL;
+	assert_int_equal(ac_agent_start(&a, args), 0);
+	if (!AC_WAIT(git_rev_is(a.url, "room-dash-alpha", rev), AC_WAIT_MS)) {
+		ac_agent_dump(&a);
+		fail_msg("the Git room did not converge");
+	}
+
+	/* the file at the processed commit */
+	st = get_doc(a.url, "/rooms/room-dash-alpha/spec", &o);
+	assert_int_equal(st, 200);
+	assert_string_equal(ac_str(o, "revision"), rev);
+	assert_string_equal(ac_str(o, "file"), "rooms/a.yaml");
+	assert_string_equal(ac_str(o, "text"), room_a);
+	cJSON_Delete(o);
+	st = get_doc(a.url, "/plan/room-dash-alpha", &o);
+	assert_int_equal(st, 200);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "diff"))
+		assert_int_equal(cJSON_GetArraySize(it), 0);
+	cJSON_Delete(o);
+
+	/* a rejected commit: file:line in the spec's errors and the plan */
+	gs_commit_file(&r, "rooms/a.yaml", "metadata:\n  name: dash-a\n"
+	    "  version: 1\nspec:\n  roomId: room-dash-alpha\n  entities:\n"
+	    "    - idd: E-one\n      kind: agent\n", "break it");
+	gs_push(&r, false);
+	snprintf(rev, sizeof(rev), "%s", gs_origin_rev(&r, "main"));
+	/* (a rejected revision is not the room's lastRevision: wait for the
+	 * cursor to pass it) */
+	if (!AC_WAIT(room_status_of(a.url, "room-dash-alpha", "rejected") &&
+	    spec_rev_is(a.url, "room-dash-alpha", rev), AC_WAIT_MS)) {
+		ac_agent_dump(&a);
+		fail_msg("the rejected commit was not seen");
+	}
+	st = get_doc(a.url, "/plan/room-dash-alpha", &o);
+	assert_int_equal(st, 422);
+	assert_true(tu_contains(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(o, "errors"), 0)->valuestring,
+	    "rooms/a.yaml:7:7: "));
+	cJSON_Delete(o);
+	st = get_doc(a.url, "/rooms/room-dash-alpha/spec", &o);
+	assert_int_equal(st, 200);
+	assert_string_equal(ac_str(o, "revision"), rev);
+	assert_true(ac_len(o, "errors") >= 1);
+	cJSON_Delete(o);
+	st = get_doc(a.url, "/rooms/room-dash-nothere/spec", &o);
+	assert_int_equal(st, 404);
+	cJSON_Delete(o);
+
+	assert_int_equal(ac_agent_stop(&a), 0);
+	ac_agent_cleanup(&a);
+	simctl_cleanup(&sim);
+	free(url);
+	free(st_dir);
+	gs_repo_free(&r);
+}
+
 int
 main(void)
 {
@@ -425,6 +575,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_room_events, setup,
 		    teardown),
+		cmocka_unit_test(test_git_source),
 	};
 
 	ac_init();
