@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "roomops/audit.h"
 #include "roomops/buf.h"
 #include "roomops/err.h"
 #include "roomops/model.h"
@@ -65,9 +66,10 @@ struct ro_api_ops {
 	bool	(*ready)(void *arg);
 	/* GET /metrics: append Prometheus text. */
 	int	(*metrics)(void *arg, struct ro_buf *out);
-	/* GET /audit: add up to count records (oldest first) to entries. */
-	int	(*audit)(void *arg, size_t count, const char *cid,
-		    const char *room, cJSON *entries, struct ro_err *err);
+	/* GET /audit: add the records q asks for (oldest first) to
+	 * entries. RO_EINVALID: an ambiguous short revision. */
+	int	(*audit)(void *arg, const struct ro_audit_query *q,
+		    cJSON *entries, struct ro_err *err);
 	/* POST /reconcile[/{id}]: room NULL = all. RO_ENOTFOUND: unknown. */
 	int	(*reconcile)(void *arg, const char *room_id, struct ro_err *err);
 	/* POST /rooms/{id}/suspend|resume */

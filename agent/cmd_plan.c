@@ -12,6 +12,8 @@
 #include "roomops/specset.h"
 #include "roomops/state.h"
 #include "cli.h"
+#include "plangit.h"
+#include "planout.h"
 
 #include "../common/banned.h"
 
@@ -21,15 +23,34 @@ struct plan_args {
 	const char		*token_file;
 	const char		*cacert;
 	enum ro_output		 output;
+	bool			 markdown;	/* --output markdown */
+	struct ro_buf		 md;		/* its sections */
 	struct ro_guard_opts	 guard;
+};
+
+/* The state of a room for --git-diff: the server or the state file. */
+struct state_src {
+	struct ro_client	*client;
+	const cJSON		*states;
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: roomops plan [--server URL | --state FILE] "
-	    "[--output text|json] [options] PATH...\n"
+	    "[--output text|json|markdown] [options] PATH...\n"
+	    "       roomops plan --git-diff BASE..HEAD [options] [PATH...]\n"
+	    "       roomops plan --repo URL --base REV --head REV [options] "
+	    "[PATH...]\n"
 	    "Show what apply would change in each room, changing nothing.\n"
+	    "With --git-diff (or --base/--head), only the rooms whose specs\n"
+	    "(or seed files) changed between the two revisions of the Git\n"
+	    "repository around the current folder (or --repo), PATHs being\n"
+	    "spec folders from its root; BASE...HEAD diffs from the merge base.\n"
+	    "  --git-diff BASE..HEAD     the revisions of a pull request\n"
+	    "  --repo PATH|URL           repository (default: around the cwd)\n"
+	    "  --base REV, --head REV    the revisions, one by one\n"
+	    "  --prune                   say deleted specs are pruned\n"
 	    "  --server URL              plan against a live RoomServer\n"
 	    "  --state FILE              plan against saved RoomState JSON (an\n"
 	    "                            object, an array, or {\"rooms\": [...]});\n"
@@ -37,7 +58,7 @@ usage(FILE *f)
 	    "  --token-file F            RoomServer bearer token (default: env\n"
 	    "                            ROOM_AUTH_TOKEN)\n"
 	    "  --cacert F                CA bundle for an https server\n"
-	    "  --output text|json        (default text)\n"
+	    "  --output text|json|markdown (default text)\n"
 	    RO_CLI_GUARD_HELP
 	    "Exit: 0 converged, 1 changes pending, 2 error.\n");
 }
@@ -105,14 +126,29 @@ state_from_file(const cJSON *states, const char *room_id,
 }
 
 static int
-print_room(const struct plan_args *a, const struct ro_spec *spec,
-    const struct ro_plan *plan, const struct ro_guard_result *g, cJSON *rooms)
+print_room(struct plan_args *a, const struct ro_spec *spec,
+    const struct ro_plan *plan, const struct ro_guard_result *g,
+    size_t removals, cJSON *rooms)
 {
 	struct ro_buf	 text = RO_BUF_INIT;
 	cJSON		*o, *diff;
 	size_t		 n = ro_plan_count(plan);
 	int		 error;
 
+	if (a->markdown) {
+		struct ro_planout_room	r;
+
+		memset(&r, 0, sizeof(r));
+		r.room_id = spec->room_id;
+		r.file = spec->path;
+		r.status = RO_PLANOUT_PLANNED;
+		r.plan = plan;
+		r.guard = g;
+		r.removals = removals;
+		r.present = plan->state->n_entities +
+		    plan->state->n_artifacts;
+		return ro_planout_markdown(&r, &a->md);
+	}
 	if (a->output == RO_OUTPUT_JSON) {
 		if ((o = cJSON_CreateObject()) == NULL ||
 		    !cJSON_AddItemToArray(rooms, o) ||
@@ -149,6 +185,17 @@ print_room(const struct plan_args *a, const struct ro_spec *spec,
 	return error;
 }
 
+static int
+room_state(void *arg, const char *room_id, struct ro_state **out,
+    struct ro_err *err)
+{
+	struct state_src	*ss = arg;
+
+	if (ss->client != NULL)
+		return ro_client_get_state(ss->client, room_id, out, err);
+	return state_from_file(ss->states, room_id, out, err);
+}
+
 int
 cmd_plan(int argc, char *argv[])
 {
@@ -158,11 +205,19 @@ cmd_plan(int argc, char *argv[])
 		{ "token-file", required_argument, NULL, 't' },
 		{ "cacert", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "git-diff", required_argument, NULL, 'G' },
+		{ "repo", required_argument, NULL, 'R' },
+		{ "base", required_argument, NULL, 'B' },
+		{ "head", required_argument, NULL, 'H' },
+		{ "prune", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		RO_CLI_GUARD_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct plan_args	 a = { .guard = RO_GUARD_OPTS_INIT };
+	struct ro_plangit_args	 ga;
+	struct state_src	 ss;
+	bool			 git = false;
 	struct ro_specset	*set = NULL;
 	struct ro_client	*client = NULL;
 	struct ro_client_opts	 copts;
@@ -172,6 +227,7 @@ cmd_plan(int argc, char *argv[])
 	size_t			 i, pending = 0, failed = 0;
 	int			 ch, r, rc = RO_EXIT_ERROR;
 
+	memset(&ga, 0, sizeof(ga));
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if ((r = ro_cli_guard_opt(ch, optarg, &a.guard)) != 0) {
@@ -185,14 +241,33 @@ cmd_plan(int argc, char *argv[])
 		case 't': a.token_file = optarg; break;
 		case 'c': a.cacert = optarg; break;
 		case 'o':
+			if (strcmp(optarg, "markdown") == 0) {
+				a.markdown = true;
+				break;
+			}
+			a.markdown = false;
 			if (!ro_cli_output(optarg, &a.output))
 				return RO_EXIT_ERROR;
 			break;
+		case 'G':
+			if (!ro_plangit_range(optarg, &ga.diff)) {
+				fprintf(stderr, "roomops: --git-diff: expected "
+				    "BASE..HEAD or BASE...HEAD\n");
+				return RO_EXIT_ERROR;
+			}
+			git = true;
+			break;
+		case 'R': ga.diff.repo = optarg; break;
+		case 'B': ga.diff.base = optarg; git = true; break;
+		case 'H': ga.diff.head = optarg; git = true; break;
+		case 'P': ga.diff.prune = true; break;
 		case 'h': usage(stdout); return RO_EXIT_OK;
 		default: usage(stderr); return RO_EXIT_ERROR;
 		}
 	}
-	if (optind >= argc || (a.server != NULL && a.state_file != NULL)) {
+	if ((optind >= argc && !git) || (a.server != NULL &&
+	    a.state_file != NULL) || (git && (ga.diff.base == NULL ||
+	    ga.diff.head == NULL)) || (!git && ga.diff.repo != NULL)) {
 		usage(stderr);
 		return RO_EXIT_ERROR;
 	}
@@ -210,6 +285,20 @@ cmd_plan(int argc, char *argv[])
 		if (ro_client_new(&client, &copts, &err) < 0)
 			goto fail;
 	}
+	if (git) {
+		ss.client = client;
+		ss.states = states;
+		ga.diff.paths = (const char *const *)(argv + optind);
+		ga.diff.n_paths = (size_t)(argc - optind);
+		ga.output = a.markdown ? RO_PLANGIT_MARKDOWN :
+		    a.output == RO_OUTPUT_JSON ? RO_PLANGIT_JSON :
+		    RO_PLANGIT_TEXT;
+		ga.guard = a.guard;
+		ga.state = room_state;
+		ga.state_arg = &ss;
+		rc = ro_plangit_run(&ga);
+		goto done;
+	}
 	if (ro_cli_specset(&set, argv + optind, (size_t)(argc - optind),
 	    false, &err) < 0)
 		goto fail;
@@ -221,6 +310,7 @@ cmd_plan(int argc, char *argv[])
 		struct ro_state		*st = NULL;
 		struct ro_plan		 plan = RO_PLAN_INIT;
 		struct ro_guard_result	 g;
+		size_t			 removals = 0;
 		int			 error;
 
 		ro_err_clear(&err);
@@ -231,9 +321,13 @@ cmd_plan(int argc, char *argv[])
 			error = state_from_file(states, spec->room_id, &st,
 			    &err);
 		if (error == RO_OK &&
-		    (error = ro_plan_build(&plan, spec, st, &err)) == RO_OK &&
-		    (error = ro_guard_apply(&plan, &a.guard, &g, &err)) == RO_OK)
-			error = print_room(&a, spec, &plan, &g, rooms);
+		    (error = ro_plan_build(&plan, spec, st, &err)) == RO_OK) {
+			removals = plan.kick.n + plan.del.n;
+			if ((error = ro_guard_apply(&plan, &a.guard, &g,
+			    &err)) == RO_OK)
+				error = print_room(&a, spec, &plan, &g,
+				    removals, rooms);
+		}
 		if (error < 0) {
 			fprintf(stderr, "error: %s: %s\n", spec->room_id,
 			    err.msg[0] != '\0' ? err.msg : ro_status_str(error));
@@ -243,7 +337,15 @@ cmd_plan(int argc, char *argv[])
 		ro_plan_release(&plan);
 		ro_state_free(st);
 	}
-	if (a.output == RO_OUTPUT_JSON) {
+	if (a.markdown) {
+		printf("## RoomOps plan\n\n%zu room%s: %zu converged, %zu with "
+		    "changes%s.\n\n%s", set->n, set->n == 1 ? "" : "s",
+		    set->n - pending - failed, pending, failed > 0 ?
+		    ", some failed" : "", ro_buf_cstr(&a.md));
+		for (i = 0; i < set->diag.errors.n; i++)
+			printf("%s- invalid: `%s`\n", i == 0 ? "### Invalid "
+			    "specs\n\n" : "", set->diag.errors.v[i]);
+	} else if (a.output == RO_OUTPUT_JSON) {
 		cJSON	*errs = cJSON_AddArrayToObject(out, "errors");
 
 		for (i = 0; errs != NULL && i < set->diag.errors.n; i++)
@@ -272,5 +374,6 @@ done:
 	ro_specset_free(set);
 	ro_client_free(client);
 	ro_cli_secret_free(token);
+	ro_buf_release(&a.md);
 	return rc;
 }

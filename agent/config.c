@@ -55,6 +55,7 @@ enum otype {
 #define F_URL		0x04	/* mask the password of user:pass@ */
 #define F_HTTP		0x08	/* must be an http(s) URL */
 #define F_NOFILE	0x10	/* not a config file key */
+#define F_LIST		0x20	/* T_STR: a repeated flag appends ",v" */
 
 struct opt {
 	const char	*name;
@@ -156,6 +157,19 @@ static const struct opt opts[RO_CONFIG_NOPTS] = {
 	[RO_CONFIG_SSH_ALLOW_UNKNOWN] = { "ssh-allow-unknown", T_BOOL,
 	    OFF(ssh_allow_unknown), "false", 0, 0, 0, "BOOL",
 	    "accept unknown ssh host keys" },
+	[RO_CONFIG_NOTIFY] = { "notify", T_STR, OFF(notify), NULL,
+	    0, 0, F_LIST, "PROVIDER", "commit statuses: github, gitlab, "
+	    "gitea or webhook (repeatable)" },
+	[RO_CONFIG_NOTIFY_TOKEN_FILE] = { "notify-token-file", T_STR,
+	    OFF(notify_token_file), NULL, 0, 0, F_LIST, "[P=]FILE",
+	    "token (webhook: HMAC secret) file" },
+	[RO_CONFIG_NOTIFY_URL] = { "notify-url", T_STR, OFF(notify_url), NULL,
+	    0, 0, F_LIST, "[P=]URL", "API base URL (webhook: its URL)" },
+	[RO_CONFIG_NOTIFY_REPO] = { "notify-repo", T_STR, OFF(notify_repo),
+	    NULL, 0, 0, 0, "OWNER/NAME", "repository (from --repo)" },
+	[RO_CONFIG_NOTIFY_TARGET_URL] = { "notify-target-url", T_STR,
+	    OFF(notify_target_url), NULL, 0, 0, 0, "TEMPLATE",
+	    "status link: {sha} {room} {shard}" },
 	[RO_CONFIG_ONCE] = { "once", T_BOOL, OFF(once), "false",
 	    0, 0, 0, "BOOL", "process what is pending, then exit" },
 	[RO_CONFIG_LOG_FORMAT] = { "log-format", T_LOGFMT, OFF(log_format),
@@ -800,6 +814,20 @@ layer_set(struct ro_config_layer *l, enum ro_config_opt o, const char *v,
 	return RO_OK;
 }
 
+/* A repeated list flag: "old,v". */
+static int
+layer_append(struct ro_config_layer *l, enum ro_config_opt o, const char *v,
+    struct ro_err *err)
+{
+	char	*s;
+
+	if (asprintf(&s, "%s,%s", l->val[o], v) < 0)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	free(l->val[o]);
+	l->val[o] = s;
+	return RO_OK;
+}
+
 static int
 layer_copy(struct ro_config_layer **out, const struct ro_config_layer *src,
     struct ro_err *err)
@@ -893,7 +921,12 @@ layer_from_argv(struct ro_config_layer *l, int argc, char *argv[],
 			return ro_err_set(err, RO_EINVALID, "unknown option %s "
 			    "(did you mean --%s?)", ro_node_quote(q, arg,
 			    strcspn(arg, "=")), opts[idx].name);
-		if ((error = layer_set(l, (enum ro_config_opt)idx,
+		if ((opts[idx].flags & F_LIST) && l->val[idx] != NULL &&
+		    optarg != NULL) {
+			if ((error = layer_append(l, (enum ro_config_opt)idx,
+			    optarg, err)) < 0)
+				return error;
+		} else if ((error = layer_set(l, (enum ro_config_opt)idx,
 		    optarg != NULL ? optarg : "true", err)) < 0)
 			return error;
 		last_bool = opts[idx].type == T_BOOL && optarg == NULL ?

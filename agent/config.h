@@ -85,6 +85,11 @@ enum ro_config_opt {
 	RO_CONFIG_SSH_KEY,
 	RO_CONFIG_SSH_KNOWN_HOSTS,
 	RO_CONFIG_SSH_ALLOW_UNKNOWN,
+	RO_CONFIG_NOTIFY,
+	RO_CONFIG_NOTIFY_TOKEN_FILE,
+	RO_CONFIG_NOTIFY_URL,
+	RO_CONFIG_NOTIFY_REPO,
+	RO_CONFIG_NOTIFY_TARGET_URL,
 	RO_CONFIG_ONCE,
 	RO_CONFIG_LOG_FORMAT,
 	RO_CONFIG_LOG_LEVEL,
@@ -202,6 +207,17 @@ struct ro_config {
 	char		*ssh_key;		/* private key file */
 	char		*ssh_known_hosts;	/* NULL: ~/.ssh/known_hosts */
 	bool		 ssh_allow_unknown;	/* accept new host keys */
+
+	/* commit statuses (docs/notify.md; agent/notify.h parses them) */
+	char		*notify;	/* --notify (repeatable): providers,
+					   comma-separated; NULL none */
+	char		*notify_token_file;	/* [PROVIDER=]FILE, ... */
+	char		*notify_url;	/* [PROVIDER=]URL, ...: API base or
+					   the webhook's URL */
+	char		*notify_repo;	/* OWNER/NAME or GitLab project id;
+					   NULL: from the remote URL */
+	char		*notify_target_url;	/* template: {sha} {room}
+					   {shard}; NULL none */
 
 	/* process */
 	bool		 once;		/* --once: process what is pending,

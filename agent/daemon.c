@@ -365,8 +365,25 @@ setup(struct daemon *d, struct ro_err *err)
 	if (!d->want_git && !d->want_dir)
 		atomic_store(&d->synced, true);	/* API only */
 
+	if (cfg->notify != NULL && !d->want_git)
+		return ro_err_set(err, RO_EINVALID, "--notify: commit statuses "
+		    "need a Git source (--repo)");
 	if (d->want_git) {
 		struct ro_gitsrc_opts go;
+		struct ro_notify_opts no;
+
+		memset(&no, 0, sizeof(no));
+		no.providers = cfg->notify;
+		no.token_files = cfg->notify_token_file;
+		no.urls = cfg->notify_url;
+		no.repo = cfg->notify_repo;
+		no.remote = cfg->repo != NULL ? cfg->repo : cfg->watch;
+		no.target_url = cfg->notify_target_url;
+		no.shard = cfg->shard;
+		no.state_dir = cfg->state_dir;
+		no.metrics = &d->metrics;
+		if ((error = ro_notify_start(&d->notify, &no, err)) < 0)
+			return error;
 
 		memset(&go, 0, sizeof(go));
 		go.repo = (struct ro_gitrepo_opts)RO_GITREPO_OPTS_INIT;
@@ -396,6 +413,7 @@ setup(struct daemon *d, struct ro_err *err)
 		go.audit = ro;
 		go.idle = git_idle;
 		go.idle_arg = d;
+		go.notify = d->notify;
 		if ((error = ro_gitsrc_start(&d->git, &go, err)) < 0)
 			return error;
 		if (cfg->interval_ms > 0 && arm_timer(d->tickfd,
@@ -638,6 +656,7 @@ teardown(struct daemon *d)
 	if (d->q != NULL)
 		ro_workq_stop(d->q);	/* rooms in flight finish */
 	ro_gitsrc_free(d->git);
+	ro_notify_free(d->notify);	/* after its only producer */
 	ro_dirsrc_free(d->dir);
 	ro_api_stop(d->api);
 	if (d->prober_started)

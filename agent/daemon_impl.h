@@ -32,6 +32,7 @@ struct daemon {
 	struct ro_watch		*watch;
 	struct ro_dirsrc	*dir;
 	struct ro_gitsrc	*git;
+	struct ro_notify	*notify;	/* commit statuses or NULL */
 	struct ro_workq		*q;
 	struct ro_rooms		*rooms;
 	struct ro_api		*api;

@@ -380,6 +380,7 @@ batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 {
 	git_repository	*repo = ro_gitrepo_git(g->repo);
 	struct ro_strv	 note = RO_STRV_INIT;
+	struct ro_audit_query aq = RO_AUDIT_QUERY_INIT;
 	char		 rev[GITSRC_OID_HEX];
 	cJSON		*arr = NULL, *o, *room;
 	size_t		 i, bad;
@@ -403,9 +404,10 @@ batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 		goto done;
 	g->recovered = true;
 	/* Records that reached the JSONL log but not the note. */
+	aq.rev = rev;
 	if ((arr = cJSON_CreateArray()) == NULL ||
-	    (error = ro_auditlog_read(g->o.audit.audit->path, NULL, rev, NULL,
-	    arr, &bad, err)) < 0)
+	    (error = ro_auditlog_read(g->o.audit.audit->path, &aq, arr, &bad,
+	    err)) < 0)
 		goto done;
 	cJSON_ArrayForEach(o, arr) {
 		room = cJSON_GetObjectItemCaseSensitive(o, "room");
@@ -433,6 +435,38 @@ write_notes(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 	/* one notes commit for all the records of the commit */
 	return ro_notes_append_lines(ro_gitrepo_git(g->repo), commit,
 	    (const char *const *)b->lines.v, b->lines.n, err);
+}
+
+/* The final commit status: the commit's note holds every record of
+ * it (this pass's and earlier ones'); b's lines if it cannot be read. */
+static void
+notify_final(struct ro_gitsrc *g, struct batch *b, const git_oid *commit)
+{
+	struct ro_strv	note = RO_STRV_INIT;
+	char		rev[GITSRC_OID_HEX];
+
+	if (g->o.notify == NULL)
+		return;
+	git_oid_tostr(rev, sizeof(rev), commit);
+	if (ro_notes_read(ro_gitrepo_git(g->repo), RO_NOTES_REF, commit, &note,
+	    NULL) == RO_OK && note.n > 0)
+		ro_notify_final(g->o.notify, rev, (const char *const *)note.v,
+		    note.n);
+	else
+		ro_notify_final(g->o.notify, rev, (const char *const *)
+		    b->lines.v, b->lines.n);
+	ro_strv_release(&note);
+}
+
+static void
+notify_pending(struct ro_gitsrc *g, const git_oid *commit)
+{
+	char	rev[GITSRC_OID_HEX];
+
+	if (g->o.notify == NULL)
+		return;
+	git_oid_tostr(rev, sizeof(rev), commit);
+	ro_notify_pending(g->o.notify, rev);
 }
 
 static int
@@ -889,6 +923,8 @@ process(struct ro_gitsrc *g, const git_oid *commit, const git_oid *prev,
 		    "complete", rev);
 		goto done;
 	}
+	if (!resync)
+		notify_final(g, &b, commit);
 	if (full)
 		g->idx_built = true;
 	if (b.retry) {
@@ -917,6 +953,8 @@ process_full(struct ro_gitsrc *g, const git_oid *head, bool resync,
 	struct ro_strv	specs = RO_STRV_INIT;
 	int		error;
 
+	if (!resync)
+		notify_pending(g, head);
 	if ((error = ro_history_list_specs(ro_gitrepo_git(g->repo), head,
 	    g->o.path, &specs, err)) == RO_OK)
 		error = process(g, head, NULL, &specs, true, resync, err);
@@ -1001,6 +1039,8 @@ supersede(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
 	}
 	if (error == RO_OK && b.lines.n > 0)
 		error = write_notes(g, &b, commit, err);
+	if (error == RO_OK)
+		notify_final(g, &b, commit);
 done:
 	ro_strv_release(&paths);
 	ro_buf_release(&blob);
@@ -1051,6 +1091,8 @@ catch_up(struct ro_gitsrc *g, const git_oid *head, struct ro_err *err)
 	if ((error = ro_history_range(repo, &g->cursor, head, 100000, &h,
 	    err)) < 0)
 		goto done;
+	for (i = 0; i < h.n; i++)
+		notify_pending(g, &h.ids[i]);
 	prev = g->cursor;
 	if (h.n > k) {
 		log_info("%zu commits pending (more than %u): %zu superseded",

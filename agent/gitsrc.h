@@ -33,6 +33,7 @@
 #include "roomops/shard.h"
 #include "gitrepo.h"
 #include "metrics.h"
+#include "notify.h"
 #include "reconcile.h"
 #include "rooms.h"
 #include "workq.h"
@@ -58,6 +59,7 @@ struct ro_gitsrc_opts {
 	struct ro_rooms		*rooms;
 	struct ro_metrics	*metrics;
 	struct ro_reconcile_opts audit;		/* audit log, shard string */
+	struct ro_notify	*notify;	/* commit statuses; NULL off */
 	/* Called on the Git thread when a pass found nothing more to do
 	 * (the first one marks readiness; --once exits on it). */
 	void			(*idle)(void *arg, bool failed);

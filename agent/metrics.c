@@ -52,6 +52,12 @@ static const struct gauge_desc gauges[RO_M_GAUGE_MAX] = {
 	[RO_M_ROOMS_BLOCKED] = { "roomops_rooms", NULL, "state=\"blocked\"" },
 	[RO_M_ROOMS_SUSPENDED] = { "roomops_rooms", NULL,
 	    "state=\"suspended\"" },
+	[RO_M_NOTIFY_QUEUE_DEPTH] = { "roomops_notify_queue_depth",
+	    "Commit statuses waiting for delivery.", NULL },
+	[RO_M_NOTIFY_LAST_SUCCESS] = {
+	    "roomops_notify_last_success_timestamp_seconds",
+	    "Unix time of the last commit status delivered (0: never).",
+	    NULL },
 };
 
 struct hist_desc {
@@ -94,6 +100,63 @@ static const char *const hook_results[RO_M_HOOK_RESULT_MAX] = {
 	[RO_M_HOOK_FAILED] = "failed",
 };
 
+static const char *const notify_providers[RO_METRICS_NOTIFY_PROVIDER_MAX] =
+    RO_METRICS_NOTIFY_PROVIDERS;
+
+static const char *const notify_results[RO_M_NOTIFY_RESULT_MAX] = {
+	[RO_M_NOTIFY_SUCCESS] = "success",
+	[RO_M_NOTIFY_RETRY] = "retry",
+	[RO_M_NOTIFY_REJECTED] = "rejected",
+	[RO_M_NOTIFY_DROPPED] = "dropped",
+	[RO_M_NOTIFY_ABANDONED] = "abandoned",
+};
+
+void
+ro_metrics_notify(struct ro_metrics *m, unsigned provider,
+    enum ro_metrics_notify_result result)
+{
+	if (m == NULL || provider >= RO_METRICS_NOTIFY_PROVIDER_MAX ||
+	    (unsigned)result >= RO_M_NOTIFY_RESULT_MAX)
+		return;
+	atomic_fetch_add_explicit(&m->notify[provider][result], 1,
+	    memory_order_relaxed);
+}
+
+uint64_t
+ro_metrics_notifies(struct ro_metrics *m, unsigned provider,
+    enum ro_metrics_notify_result result)
+{
+	if (provider >= RO_METRICS_NOTIFY_PROVIDER_MAX ||
+	    (unsigned)result >= RO_M_NOTIFY_RESULT_MAX)
+		return 0;
+	return atomic_load_explicit(&m->notify[provider][result],
+	    memory_order_relaxed);
+}
+
+static int	family_head(struct ro_buf *, const char *, const char *,
+		    const char *);
+
+static int
+render_notify(struct ro_metrics *m, struct ro_buf *out)
+{
+	static const char	name[] = "roomops_notify_total";
+	size_t			i, j;
+	int			error;
+
+	if ((error = family_head(out, name, "Commit status deliveries by "
+	    "provider and result.", "counter")) < 0)
+		return error;
+	for (i = 0; i < RO_METRICS_NOTIFY_PROVIDER_MAX; i++)
+		for (j = 0; j < RO_M_NOTIFY_RESULT_MAX; j++)
+			if ((error = ro_buf_printf(out, "%s{provider=\"%s\","
+			    "result=\"%s\"} %llu\n", name, notify_providers[i],
+			    notify_results[j], (unsigned long long)
+			    atomic_load_explicit(&m->notify[i][j],
+			    memory_order_relaxed))) < 0)
+				return error;
+	return RO_OK;
+}
+
 void
 ro_metrics_init(struct ro_metrics *m)
 {
@@ -106,6 +169,9 @@ ro_metrics_init(struct ro_metrics *m)
 	for (i = 0; i < RO_METRICS_HOOK_SOURCE_MAX; i++)
 		for (j = 0; j < RO_M_HOOK_RESULT_MAX; j++)
 			atomic_init(&m->hook[i][j], 0);
+	for (i = 0; i < RO_METRICS_NOTIFY_PROVIDER_MAX; i++)
+		for (j = 0; j < RO_M_NOTIFY_RESULT_MAX; j++)
+			atomic_init(&m->notify[i][j], 0);
 	for (i = 0; i < RO_M_HIST_MAX; i++) {
 		RO_ASSERT(hists[i].n <= RO_METRICS_BUCKETS_MAX);
 		memset(m->hist[i].bucket, 0, sizeof(m->hist[i].bucket));
@@ -370,7 +436,10 @@ ro_metrics_render(struct ro_metrics *m, struct ro_buf *out)
 	    (error = render_gauge(m, RO_M_ROOMS_BLOCKED, out)) < 0 ||
 	    (error = render_gauge(m, RO_M_ROOMS_SUSPENDED, out)) < 0 ||
 	    (error = render_counter(m, RO_M_AUDIT_WRITE_ERRORS, out)) < 0 ||
-	    (error = render_hooks(m, out)) < 0)
+	    (error = render_hooks(m, out)) < 0 ||
+	    (error = render_notify(m, out)) < 0 ||
+	    (error = render_gauge(m, RO_M_NOTIFY_QUEUE_DEPTH, out)) < 0 ||
+	    (error = render_gauge(m, RO_M_NOTIFY_LAST_SUCCESS, out)) < 0)
 		return error;
 	return RO_OK;
 }

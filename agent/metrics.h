@@ -28,6 +28,9 @@
  *                                               suspended
  *   roomops_audit_write_errors_total            counter
  *   roomops_webhooks_total{source,result}       counter
+ *   roomops_notify_total{provider,result}       counter (commit statuses)
+ *   roomops_notify_queue_depth                  gauge
+ *   roomops_notify_last_success_timestamp_seconds gauge (Unix time, 0 never)
  */
 #ifndef RO_METRICS_H
 #define RO_METRICS_H
@@ -58,6 +61,8 @@ enum ro_metrics_gauge {
 	RO_M_ROOMS_FAILED,		/* ...{state="failed"} */
 	RO_M_ROOMS_BLOCKED,		/* ...{state="blocked"} */
 	RO_M_ROOMS_SUSPENDED,		/* ...{state="suspended"} */
+	RO_M_NOTIFY_QUEUE_DEPTH,	/* roomops_notify_queue_depth */
+	RO_M_NOTIFY_LAST_SUCCESS,	/* ..._last_success_timestamp_seconds */
 	RO_M_GAUGE_MAX
 };
 
@@ -84,6 +89,21 @@ enum ro_metrics_hook_result {
 #define RO_METRICS_HOOK_SOURCES	{ "github", "gitlab", "gitea", "generic" }
 #define RO_METRICS_HOOK_SOURCE_MAX	4
 
+/* The "result" label of roomops_notify_total. */
+enum ro_metrics_notify_result {
+	RO_M_NOTIFY_SUCCESS,		/* 2xx */
+	RO_M_NOTIFY_RETRY,		/* transport error, 429 or 5xx: retried */
+	RO_M_NOTIFY_REJECTED,		/* other 4xx: not retried */
+	RO_M_NOTIFY_DROPPED,		/* queue full: oldest dropped */
+	RO_M_NOTIFY_ABANDONED,		/* retries exhausted */
+	RO_M_NOTIFY_RESULT_MAX
+};
+
+/* Providers of the "provider" label, in this order (notify.h). */
+#define RO_METRICS_NOTIFY_PROVIDERS	{ "github", "gitlab", "gitea", \
+	"webhook" }
+#define RO_METRICS_NOTIFY_PROVIDER_MAX	4
+
 #define RO_METRICS_BUCKETS_MAX	16	/* finite buckets per histogram */
 
 struct ro_metrics_hist_data {
@@ -99,6 +119,8 @@ struct ro_metrics {
 	_Atomic int64_t		gauge[RO_M_GAUGE_MAX];
 	_Atomic uint64_t	hook[RO_METRICS_HOOK_SOURCE_MAX]
 				    [RO_M_HOOK_RESULT_MAX];
+	_Atomic uint64_t	notify[RO_METRICS_NOTIFY_PROVIDER_MAX]
+				    [RO_M_NOTIFY_RESULT_MAX];
 	struct ro_metrics_hist_data hist[RO_M_HIST_MAX];
 };
 
@@ -140,6 +162,13 @@ void	ro_metrics_webhook(struct ro_metrics *m, const char *source,
 	    enum ro_metrics_hook_result result);
 uint64_t ro_metrics_webhooks(struct ro_metrics *m, const char *source,
 	    enum ro_metrics_hook_result result);
+
+/* One commit status delivery attempt (provider: index in
+ * RO_METRICS_NOTIFY_PROVIDERS; out of range is not counted). */
+void	ro_metrics_notify(struct ro_metrics *m, unsigned provider,
+	    enum ro_metrics_notify_result result);
+uint64_t ro_metrics_notifies(struct ro_metrics *m, unsigned provider,
+	    enum ro_metrics_notify_result result);
 
 /*
  * Append every series as Prometheus text to out.

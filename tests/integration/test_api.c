@@ -221,11 +221,12 @@ fake_metrics(void *arg, struct ro_buf *out)
 }
 
 static int
-fake_audit(void *arg, size_t count, const char *cid, const char *room,
-    cJSON *entries, struct ro_err *err)
+fake_audit(void *arg, const struct ro_audit_query *q, cJSON *entries,
+    struct ro_err *err)
 {
 	struct fake	*f = arg;
-	size_t		 i;
+	size_t		 i, count = q->count;
+	const char	*cid = q->cid, *room = q->room;
 	cJSON		*e;
 
 	pthread_mutex_lock(&f->mu);
