@@ -74,6 +74,13 @@ static const struct route routes[] = {
 	    .flags = RF_POST | RF_AUTH | RF_ROOM, .fn = ro_apiroutes_confirm },
 	{ .seg = { "hooks", "*" }, .flags = RF_POST | RF_BODY | RF_HOOK,
 	    .body_max = RO_API_BODY_MAX, .fn = ro_apihook_receive },
+	/* the dashboard (apidash.c, docs/dashboard.md): GET, read-only */
+	{ .seg = { "ui" }, .fn = ro_apidash_ui },
+	{ .seg = { "ui", "*" }, .fn = ro_apidash_ui },
+	{ .seg = { "status", "rooms" }, .fn = ro_apidash_rooms },
+	{ .seg = { "rooms", "*", "spec" }, .flags = RF_ROOM,
+	    .fn = ro_apidash_spec },
+	{ .seg = { "plan", "*" }, .flags = RF_ROOM, .fn = ro_apidash_plan },
 };
 
 static void
@@ -534,6 +541,7 @@ api_free(struct ro_api *api)
 	}
 	OPENSSL_cleanse(api->token_sha, sizeof(api->token_sha));
 	OPENSSL_cleanse(api->hook_key.sha, sizeof(api->hook_key.sha));
+	free(api->ui_commit_url);
 	free(api);
 }
 
@@ -576,6 +584,11 @@ api_alloc(struct ro_api **out, const struct ro_api_opts *opts,
 			return ro_err_set(err, RO_ENOMEM, "api: out of memory");
 		}
 		ro_hook_key_set(&api->hook_key, api->secret, api->secret_len);
+	}
+	if (opts->ui_commit_url != NULL &&
+	    (api->ui_commit_url = strdup(opts->ui_commit_url)) == NULL) {
+		api_free(api);
+		return ro_err_set(err, RO_ENOMEM, "api: out of memory");
 	}
 	*out = api;
 	return RO_OK;
@@ -700,5 +713,14 @@ ro_api_publish(struct ro_api *api, const char *line, size_t len)
 	if (api == NULL || line == NULL)
 		return;
 	ro_apisse_publish(api, line, len);
+}
+
+void
+ro_api_publish_event(struct ro_api *api, const char *type, const char *line,
+    size_t len)
+{
+	if (api == NULL || line == NULL)
+		return;
+	ro_apisse_publish_event(api, type, line, len);
 }
 

@@ -41,6 +41,13 @@
  */
 typedef void ro_api_done(void *done_arg, int status, cJSON *body);
 
+/*
+ * The answer of ops->room_spec: error RO_OK with doc or spec (ownership
+ * moves to the callee), or a status and msg.
+ */
+typedef void ro_api_spec_cb(void *cb_arg, int error, const char *msg,
+	    cJSON *doc, struct ro_spec *spec);
+
 struct ro_api_ops {
 	void	*arg;
 	/*
@@ -74,6 +81,25 @@ struct ro_api_ops {
 	/* A valid push webhook from source ("github", ...): fetch now. */
 	int	(*hook)(void *arg, const char *source, const char *ref,
 		    struct ro_err *err);
+	/*
+	 * The dashboard (docs/dashboard.md), all read-only:
+	 * GET /status/rooms?offset=&limit=&status=&q=: a page of rooms with
+	 * counts by status (status, q: NULL for any). NULL on ENOMEM.
+	 */
+	cJSON	*(*rooms_page)(void *arg, size_t offset, size_t limit,
+		    const char *status, const char *q);
+	/*
+	 * GET /rooms/{id}/spec (parse false): doc {"roomId", "file",
+	 * "revision", "text", "truncated", "errors"}; GET /plan/{id} (parse
+	 * true): the spec as its source has it now, parsed, validated and
+	 * with its seeds, for a dry run. The source may answer later (Git:
+	 * on its thread between passes): on RO_OK, cb is called exactly once,
+	 * from any thread, maybe before this returns; else not at all.
+	 * RO_ENOTFOUND: unknown room or no file; RO_EINVALID: invalid spec
+	 * (the message names file:line).
+	 */
+	int	(*room_spec)(void *arg, const char *room_id, bool parse,
+		    ro_api_spec_cb *cb, void *cb_arg, struct ro_err *err);
 };
 
 struct ro_metrics;
@@ -92,6 +118,8 @@ struct ro_api_opts {
 	unsigned	 threads;	/* HTTP threads (0: 4) */
 	struct ro_metrics *metrics;	/* counts roomops_webhooks_total, or
 					   NULL; must outlive the API */
+	const char	*ui_commit_url;	/* dashboard commit links ("{sha}"),
+					   or NULL; copied */
 };
 
 struct ro_api;
@@ -112,6 +140,13 @@ unsigned ro_api_port(const struct ro_api *api);
  * RO_API_SSE_QUEUE_MAX is disconnected. Not after ro_api_stop().
  */
 void	ro_api_publish(struct ro_api *api, const char *line, size_t len);
+/*
+ * The same for an event of another type ("event: TYPE" on the stream,
+ * e.g. the dashboard's "room" events); type is [a-z]+. Not after
+ * ro_api_stop().
+ */
+void	ro_api_publish_event(struct ro_api *api, const char *type,
+	    const char *line, size_t len);
 /*
  * Stop accepting, end /events streams, wait for the done callback of
  * every apply handed to the core (it must come), let answers go out

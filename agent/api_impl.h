@@ -113,6 +113,8 @@ struct ro_api {
 
 	pthread_mutex_t		 rate_mu;
 	struct bucket		 rate[RO_METRICS_HOOK_SOURCE_MAX];
+
+	char			*ui_commit_url;	/* or NULL */
 };
 
 struct req {
@@ -187,6 +189,18 @@ enum MHD_Result	 ro_apiroutes_audit(struct req *r);
 enum MHD_Result	 ro_apiroutes_reconcile(struct req *r);
 enum MHD_Result	 ro_apiroutes_suspend(struct req *r);
 enum MHD_Result	 ro_apiroutes_confirm(struct req *r);
+/* ro_api_done of a request suspended for the core (resumes it). */
+void		 ro_apiroutes_done(void *arg, int status, cJSON *body);
+/* Hand spec (taken) to the core's apply and suspend until it answers
+ * (POST /apply). */
+enum MHD_Result	 ro_apiroutes_apply_queue(struct req *r, struct ro_spec *spec,
+		    bool dry_run, bool confirm);
+
+/* apidash.c: the dashboard (docs/dashboard.md) */
+enum MHD_Result	 ro_apidash_ui(struct req *r);		/* GET /ui[/file] */
+enum MHD_Result	 ro_apidash_rooms(struct req *r);	/* GET /status/rooms */
+enum MHD_Result	 ro_apidash_spec(struct req *r);	/* GET /rooms/{id}/spec */
+enum MHD_Result	 ro_apidash_plan(struct req *r);	/* GET /plan/{id} */
 
 /* apihook.c: webhooks */
 /* Index of a webhook source name in RO_METRICS_HOOK_SOURCES, or -1. */
@@ -199,6 +213,9 @@ enum MHD_Result	 ro_apihook_receive(struct req *r);
 enum MHD_Result	 ro_apisse_events(struct req *r);
 void		 ro_apisse_publish(struct ro_api *api, const char *line,
 		    size_t len);
+/* With "event: type" first (type NULL: none, as ro_apisse_publish). */
+void		 ro_apisse_publish_event(struct ro_api *api, const char *type,
+		    const char *line, size_t len);
 /* The ping ticker thread. */
 int		 ro_apisse_start(struct ro_api *api, struct ro_err *err);
 /* End every stream (none parks again) and join the ticker. */

@@ -37,9 +37,16 @@ apply_done(void *arg, int status, cJSON *body)
 	pthread_mutex_unlock(&api->mu);
 }
 
+void
+ro_apiroutes_done(void *arg, int status, cJSON *body)
+{
+	apply_done(arg, status, body);
+}
+
 /* Hand the spec (taken) to the core and suspend until it answers. */
-static enum MHD_Result
-apply_queue(struct req *r, struct ro_spec *spec, bool dry_run, bool confirm)
+enum MHD_Result
+ro_apiroutes_apply_queue(struct req *r, struct ro_spec *spec, bool dry_run,
+    bool confirm)
 {
 	struct ro_api	*api = r->api;
 	struct ro_err	 err = RO_ERR_INIT;
@@ -136,7 +143,8 @@ ro_apiroutes_apply(struct req *r)
 		ret = ro_apireply_bad_apply(r, &diag, "%s", err.msg);
 		goto done;
 	}
-	ret = apply_queue(r, spec, ro_api_header_true(r, "X-Dry-Run"),
+	ret = ro_apiroutes_apply_queue(r, spec,
+	    ro_api_header_true(r, "X-Dry-Run"),
 	    ro_api_header_true(r, "X-Confirm"));
 	spec = NULL;
 done:
@@ -149,12 +157,17 @@ enum MHD_Result
 ro_apiroutes_status(struct req *r)
 {
 	struct ro_api	*api = r->api;
+	const char	*v;
 	cJSON		*doc;
 
 	if (api->ops.status == NULL)
 		return ro_apireply_no_op(r, "status");
 	if ((doc = api->ops.status(api->ops.arg)) == NULL)
 		return ro_apireply_oom(r);
+	/* ?rooms=false: without the room list (the dashboard pages it) */
+	if ((v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+	    "rooms")) != NULL && strcmp(v, "false") == 0)
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "rooms");
 	return ro_apireply_json(r, MHD_HTTP_OK, doc);
 }
 

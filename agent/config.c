@@ -179,6 +179,9 @@ static const struct opt opts[RO_CONFIG_NOPTS] = {
 	    "info", 0, 0, F_LIVE, "error|warn|info|debug", "log level" },
 	[RO_CONFIG_PRINT_CONFIG] = { "print-config", T_BOOL, OFF(print_config),
 	    "false", 0, 0, 0, "BOOL", "print the effective configuration" },
+	[RO_CONFIG_UI_COMMIT_URL] = { "ui-commit-url", T_STR,
+	    OFF(ui_commit_url), NULL, 0, 0, F_HTTP, "URL",
+	    "dashboard commit link, {sha} replaced" },
 };
 
 static const char *const log_levels[] = {

@@ -94,6 +94,7 @@ enum ro_config_opt {
 	RO_CONFIG_LOG_FORMAT,
 	RO_CONFIG_LOG_LEVEL,
 	RO_CONFIG_PRINT_CONFIG,
+	RO_CONFIG_UI_COMMIT_URL,
 	RO_CONFIG_NOPTS
 };
 
@@ -167,6 +168,9 @@ struct ro_config {
 					   mutating endpoints are open */
 	char		*webhook_secret_file;	/* --webhook-secret-file; NULL:
 					   webhooks are refused */
+	char		*ui_commit_url;	/* --ui-commit-url: the dashboard's
+					   commit link, "{sha}" replaced;
+					   NULL: no links */
 
 	/* state and audit */
 	char		*state_dir;	/* --state-dir: never NULL

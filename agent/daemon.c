@@ -292,6 +292,7 @@ setup(struct daemon *d, struct ro_err *err)
 	    (error = ro_client_global_init(err)) < 0 ||
 	    (error = ro_rooms_new(&d->rooms, err)) < 0)
 		return error;
+	ro_rooms_set_notify(d->rooms, ro_daemonui_room_changed, d);
 	d->copts.base_url = cfg->server;
 	d->copts.token = d->token;
 	d->copts.cacert = cfg->cacert;
@@ -344,6 +345,7 @@ setup(struct daemon *d, struct ro_err *err)
 	ao.api_token = d->api_token;
 	ao.webhook_secret = d->webhook_secret;
 	ao.metrics = &d->metrics;
+	ao.ui_commit_url = cfg->ui_commit_url;
 	if ((error = ro_api_start(&d->api, &ao, &ops, err)) < 0)
 		return error;
 	log_info("API on http://%s:%u (metrics at /metrics)",

@@ -85,4 +85,10 @@ void	ro_daemonops_init(struct ro_api_ops *ops, struct daemon *d);
 /* Ask every source (and the specs POSTed to /apply) for a reconcile. */
 void	ro_daemonops_resync_all(struct daemon *d);
 
+/* daemonui.c: the dashboard (docs/dashboard.md) */
+/* Add the dashboard's operations to ops (ops->arg must be the daemon). */
+void	ro_daemonui_init(struct ro_api_ops *ops);
+/* ro_rooms_notify_fn: a "room" event on /events (arg: the daemon). */
+void	ro_daemonui_room_changed(void *arg, const char *room_id);
+
 #endif

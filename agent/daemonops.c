@@ -405,4 +405,5 @@ ro_daemonops_init(struct ro_api_ops *ops, struct daemon *d)
 	ops->suspend = op_suspend;
 	ops->confirm = op_confirm;
 	ops->hook = op_hook;
+	ro_daemonui_init(ops);
 }

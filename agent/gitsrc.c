@@ -49,6 +49,14 @@ struct batch {
 	bool		 drop_converged;	/* resync: note only changes */
 };
 
+/* A dashboard read (ro_gitsrc_read_spec), served between passes. */
+struct gitread {
+	char			*path;
+	bool			 parse;
+	ro_gitsrc_read_cb	*cb;
+	void			*arg;
+};
+
 struct ro_gitsrc {
 	struct ro_gitsrc_opts	 o;
 	struct ro_gitrepo	*repo;
@@ -58,6 +66,8 @@ struct ro_gitsrc {
 	pthread_cond_t		 cv;
 	unsigned		 triggers;
 	bool			 stop;
+	struct gitread		 reads[RO_GITSRC_READS_MAX];	/* under mu */
+	size_t			 nreads;
 	/* under mu, for /status */
 	char			 head[GITSRC_OID_HEX];
 	char			 last_fetch[RO_TS_LEN + 1];
@@ -1176,6 +1186,79 @@ pass(struct ro_gitsrc *g, bool resync, bool fetch_now, struct ro_err *err)
 	return RO_OK;
 }
 
+/* Serve one dashboard read at the cursor (Git thread). */
+static void
+serve_read(struct ro_gitsrc *g, struct gitread *rd)
+{
+	struct ro_history_source src;
+	struct ro_err		 err = RO_ERR_INIT;
+	struct ro_diag		 diag = RO_DIAG_INIT;
+	struct ro_buf		 blob = RO_BUF_INIT;
+	struct ro_spec		*spec = NULL;
+	char			 dir[PATH_MAX], rev[GITSRC_OID_HEX] = "";
+	int			 error;
+
+	if (g->repo == NULL || !g->have_cursor) {
+		error = ro_err_set(&err, RO_ENOTFOUND, "the Git source has "
+		    "not processed a commit yet");
+		goto done;
+	}
+	git_oid_tostr(rev, sizeof(rev), &g->cursor);
+	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
+	if ((error = ro_history_read(ro_gitrepo_git(g->repo), &g->cursor,
+	    rd->path, RO_SPEC_FILE_MAX, &blob, &err)) < 0 || !rd->parse)
+		goto done;
+	error = ro_spec_parse_yaml(&spec, rd->path, ro_buf_cstr(&blob),
+	    blob.len, &diag, &err);
+	if (error == RO_OK) {
+		spec_dir(g, rd->path, dir, sizeof(dir));
+		src.repo = ro_gitrepo_git(g->repo);
+		src.commit = g->cursor;
+		src.root = g->o.path;
+		error = ro_seed_resolve(spec, dir, ro_history_seed_reader, &src,
+		    &diag, &err);
+	}
+	if (error == RO_EINVALID && diag.errors.n > 0)
+		ro_err_set(&err, RO_EINVALID, "%s", diag.errors.v[0]);
+done:
+	rd->cb(rd->arg, error, &err, rev, error == RO_OK ? &blob : NULL,
+	    error == RO_OK ? spec : NULL);
+	if (error != RO_OK)
+		ro_spec_free(spec);
+	ro_diag_release(&diag);
+	ro_buf_release(&blob);
+	free(rd->path);
+}
+
+int
+ro_gitsrc_read_spec(struct ro_gitsrc *g, const char *path, bool parse,
+    ro_gitsrc_read_cb *cb, void *arg, struct ro_err *err)
+{
+	struct gitread	*rd;
+	int		 error = RO_OK;
+
+	pthread_mutex_lock(&g->mu);
+	if (g->stop)
+		error = ro_err_set(err, RO_EAGAIN, "the agent is shutting down");
+	else if (g->nreads == RO_GITSRC_READS_MAX)
+		error = ro_err_set(err, RO_EAGAIN, "too many reads of the Git "
+		    "source at once");
+	else {
+		rd = &g->reads[g->nreads];
+		if ((rd->path = strdup(path)) == NULL)
+			error = ro_err_set(err, RO_ENOMEM, "out of memory");
+		else {
+			rd->parse = parse;
+			rd->cb = cb;
+			rd->arg = arg;
+			g->nreads++;
+			pthread_cond_signal(&g->cv);
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return error;
+}
+
 static void *
 run(void *arg)
 {
@@ -1184,16 +1267,27 @@ run(void *arg)
 	unsigned		 what;
 	bool			 first = true;
 	int			 error;
+	struct gitread		 reads[RO_GITSRC_READS_MAX];
+	size_t			 nreads, i;
 
 	for (;;) {
 		pthread_mutex_lock(&g->mu);
-		while (!g->stop && g->triggers == 0 && !first)
+		while (!g->stop && g->triggers == 0 && g->nreads == 0 &&
+		    !first)
 			pthread_cond_wait(&g->cv, &g->mu);
 		what = first ? RO_GITSRC_CHECK : g->triggers;
 		g->triggers = 0;
+		/* all of them; when stopping, ro_gitsrc_free() answers */
+		nreads = g->stop ? 0 : g->nreads;
+		memcpy(reads, g->reads, nreads * sizeof(*reads));
+		g->nreads -= nreads;
 		pthread_mutex_unlock(&g->mu);
+		for (i = 0; i < nreads; i++)
+			serve_read(g, &reads[i]);
 		if (stopping(g))
 			break;
+		if (what == 0)
+			continue;	/* reads only */
 		ro_err_clear(&err);
 		if (g->repo == NULL) {
 			if ((error = ro_gitrepo_open(&g->repo, &g->o.repo,
@@ -1335,6 +1429,13 @@ ro_gitsrc_free(struct ro_gitsrc *g)
 	ro_gitsrc_request_stop(g);
 	if (g->started)
 		pthread_join(g->tid, NULL);
+	for (i = 0; i < g->nreads; i++) {	/* never served */
+		struct ro_err	e = RO_ERR_INIT;
+
+		ro_err_set(&e, RO_EAGAIN, "the agent is shutting down");
+		g->reads[i].cb(g->reads[i].arg, RO_EAGAIN, &e, "", NULL, NULL);
+		free(g->reads[i].path);
+	}
 	ro_gitrepo_free(g->repo);
 	for (i = 0; i < g->nidx; i++)
 		specinfo_release(&g->idx[i]);

@@ -67,6 +67,19 @@ struct ro_gitsrc_opts {
 };
 
 struct ro_gitsrc;
+struct ro_spec;
+
+#define RO_GITSRC_READS_MAX	16	/* dashboard reads queued at once */
+
+/*
+ * The answer to ro_gitsrc_read_spec(): error (RO_OK or a status; err says
+ * why), rev the commit read (hex, "" when none), text the file (NULL on
+ * error), spec the parsed spec with its seeds (taken by the callee; NULL
+ * unless asked for and valid). Called on the Git thread, or from
+ * ro_gitsrc_free() (RO_EAGAIN: shutting down); must not block.
+ */
+typedef void ro_gitsrc_read_cb(void *arg, int error, const struct ro_err *err,
+	    const char *rev, const struct ro_buf *text, struct ro_spec *spec);
 
 int	ro_gitsrc_start(struct ro_gitsrc **out, const struct ro_gitsrc_opts *o,
 	    struct ro_err *err);
@@ -77,6 +90,15 @@ void	ro_gitsrc_info(struct ro_gitsrc *g, cJSON *source);
  * stays true: readiness ("the first sync is done"). */
 bool	ro_gitsrc_synced(struct ro_gitsrc *g);
 /* Ask the thread to stop after the commit in flight; returns at once. */
+/*
+ * The dashboard (docs/dashboard.md): read the spec file path (from the
+ * repository root) at the last processed commit, on the Git thread
+ * between passes (libgit2 stays on it); with parse, also parse, validate
+ * and read its seeds from that commit. On RO_OK cb is called exactly
+ * once, later; RO_EAGAIN when RO_GITSRC_READS_MAX reads wait already.
+ */
+int	ro_gitsrc_read_spec(struct ro_gitsrc *g, const char *path, bool parse,
+	    ro_gitsrc_read_cb *cb, void *arg, struct ro_err *err);
 void	ro_gitsrc_request_stop(struct ro_gitsrc *g);
 /* Join the thread and free. NULL is a no-op. */
 void	ro_gitsrc_free(struct ro_gitsrc *g);

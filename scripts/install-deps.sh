@@ -15,6 +15,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	lighttpd fcgiwrap openssh-server openssh-client \
 	lighttpd-mod-openssl \
 	inotify-tools wrk hyperfine valgrind >/dev/null
+# The dashboard's browser tests and benchmark (tests/integration/test_ui.sh,
+# tests/bench/ui_bench.sh) drive Debian's chromium headless.
+$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 # kubectl renders the kustomize overlays offline (deploy tests); it comes
 # from the machine's configured Kubernetes apt source.
 $SUDO apt-get install -y -qq --no-install-recommends kubectl >/dev/null ||
