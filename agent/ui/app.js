@@ -15,6 +15,7 @@
 	const LABELS = { held: 'held for confirmation' };
 	const PAGE = 100;		/* rows per page */
 	const TOKEN_KEY = 'roomops.apiToken';	/* sessionStorage: this tab */
+	const SSE_FRAME_MAX = 1 << 20;	/* chars of one /events frame */
 
 	const st = {
 		view: null, room: null,
@@ -70,7 +71,24 @@
 			body = await r.json().catch(() => null);
 		else
 			body = await r.text();
+		if (r.status === 401 && (!o.method || o.method === 'GET'))
+			needToken();
 		return { ok: r.ok, status: r.status, body: body };
+	}
+
+	/* The agent asks a token for reads too (--api-read-token-file):
+	 * say so once and open the token field. */
+	function needToken() {
+		if (st.needToken)
+			return;
+		st.needToken = true;
+		const b = $('banner');
+		b.textContent = 'This agent needs a token to show its rooms: ' +
+		    'enter its read token or its API token.';
+		b.hidden = false;
+		const inp = $('token-input');
+		if (token() === '' && inp.hidden)
+			tokenClick();
 	}
 
 	/* ---------------------------------------------------------- format */
@@ -651,6 +669,7 @@
 		if (token() !== '') {
 			sessionStorage.removeItem(TOKEN_KEY);
 			renderToken();
+			tokenChanged();
 			return;
 		}
 		if (inp.hidden) {
@@ -660,10 +679,13 @@
 			$('token-btn').textContent = 'Save';
 			return;
 		}
-		if (inp.value.trim() !== '')
-			sessionStorage.setItem(TOKEN_KEY, inp.value.trim());
+		const v = inp.value.trim();
+		if (v !== '')
+			sessionStorage.setItem(TOKEN_KEY, v);
 		inp.value = '';
 		renderToken();
+		if (v !== '')
+			tokenChanged();
 	}
 
 	/* ---------------------------------------------------------- live */
@@ -710,21 +732,98 @@
 			scheduleRoom(true, 150);
 	}
 
-	function connect() {
-		const es = new EventSource('/events');
+	/* One Server-Sent Events frame of /events: "event:" and "data:"
+	 * lines (a comment line starts with ':'). */
+	function dispatch(frame) {
+		let ev = 'message';
+		const data = [];
+		for (const line of frame.split('\n')) {
+			if (line === '' || line.startsWith(':'))
+				continue;
+			const c = line.indexOf(':');
+			const f = c < 0 ? line : line.slice(0, c);
+			let v = c < 0 ? '' : line.slice(c + 1);
+			if (v.startsWith(' '))
+				v = v.slice(1);
+			if (f === 'event')
+				ev = v;
+			else if (f === 'data')
+				data.push(v);
+		}
+		if (data.length === 0)
+			return;
+		const e = { data: data.join('\n') };
+		if (ev === 'room')
+			onRoomEvent(e);
+		else if (ev === 'message')
+			onAuditEvent(e);
+	}
+
+	/*
+	 * /events read with fetch rather than EventSource, which cannot send
+	 * an Authorization header: with a read token the stream needs one.
+	 * Reconnects after 1 s, doubling to 10 s; a new token reconnects at
+	 * once (st.stream aborts the current one).
+	 */
+	async function connect() {
 		const live = $('live');
-		es.addEventListener('open', () => {
-			live.textContent = 'live';
-			live.className = 'pill ok';
-			if (st.view === 'overview')
-				schedulePage(10);
-		});
-		es.addEventListener('error', () => {
+		let delay = 1000;
+
+		for (;;) {
+			const ac = new AbortController();
+			st.stream = ac;
+			try {
+				const h = {};
+				const t = token();
+				if (t)
+					h.Authorization = 'Bearer ' + t;
+				const r = await fetch('/events', { headers: h,
+				    cache: 'no-store', credentials: 'same-origin',
+				    signal: ac.signal });
+				if (r.status === 401)
+					needToken();
+				if (!r.ok || !r.body)
+					throw new Error('/events: ' + r.status);
+				live.textContent = 'live';
+				live.className = 'pill ok';
+				delay = 1000;
+				if (st.view === 'overview')
+					schedulePage(10);
+				const rd = r.body.getReader();
+				const dec = new TextDecoder();
+				let buf = '';
+				for (;;) {
+					const x = await rd.read();
+					if (x.done)
+						break;
+					buf += dec.decode(x.value, { stream: true });
+					let i;
+					while ((i = buf.indexOf('\n\n')) >= 0) {
+						dispatch(buf.slice(0, i));
+						buf = buf.slice(i + 2);
+					}
+					if (buf.length > SSE_FRAME_MAX)
+						buf = '';	/* not ours */
+				}
+			} catch (e) {
+				/* aborted, refused or cut: try again */
+			}
 			live.textContent = 'reconnecting';
 			live.className = 'pill off';
-		});
-		es.addEventListener('room', onRoomEvent);
-		es.addEventListener('message', onAuditEvent);
+			if (!ac.signal.aborted) {
+				await new Promise((res) => setTimeout(res, delay));
+				delay = Math.min(delay * 2, 10000);
+			}
+		}
+	}
+
+	/* A new token: read again with it. */
+	function tokenChanged() {
+		st.needToken = false;
+		$('banner').hidden = true;
+		if (st.stream)
+			st.stream.abort();
+		route();
 	}
 
 	/* --------------------------------------------------------- routing */
