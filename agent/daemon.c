@@ -256,6 +256,30 @@ parent_dir(const char *path, struct ro_err *err)
 	return ro_file_mkdirs(dir, 0750, err);
 }
 
+/* --verify-signatures: the trusted keys are read now (a bad path or key
+ * file is a start-up error); commits only come from Git. */
+static int
+sign_setup(struct daemon *d, struct ro_err *err)
+{
+	const struct ro_config	*cfg = d->cfg;
+	struct ro_sigverify_opts so;
+
+	memset(&so, 0, sizeof(so));
+	if (ro_sigverify_parse_mode(cfg->verify_signatures, &so.mode) < 0 ||
+	    so.mode == RO_SIGVERIFY_OFF)
+		return RO_OK;
+	if (!d->want_git || (cfg->repo == NULL && !ro_watch_is_git_worktree(
+	    cfg->watch)))
+		return ro_err_set(err, RO_EINVALID, "verify-signatures needs "
+		    "a Git source (--repo)");
+	if (cfg->apply_worktree)
+		return ro_err_set(err, RO_EINVALID, "apply-worktree applies "
+		    "uncommitted (unsigned) edits: not with verify-signatures");
+	so.trusted_keys = cfg->trusted_keys;
+	so.state_dir = cfg->state_dir;
+	return ro_sigverify_new(&d->verify, &so, err);
+}
+
 static int
 setup(struct daemon *d, struct ro_err *err)
 {
@@ -363,6 +387,8 @@ setup(struct daemon *d, struct ro_err *err)
 	if (!d->want_git && !d->want_dir)
 		atomic_store(&d->synced, true);	/* API only */
 
+	if ((error = sign_setup(d, err)) < 0)
+		return error;
 	if (d->want_git) {
 		struct ro_gitsrc_opts go;
 
@@ -394,6 +420,7 @@ setup(struct daemon *d, struct ro_err *err)
 		go.audit = ro;
 		go.idle = git_idle;
 		go.idle_arg = d;
+		go.verify = d->verify;
 		if ((error = ro_gitsrc_start(&d->git, &go, err)) < 0)
 			return error;
 		if (cfg->interval_ms > 0 && arm_timer(d->tickfd,
@@ -489,6 +516,13 @@ reload(struct daemon *d)
 		log_info("reload: applied %s", ro_buf_cstr(&b));
 	ro_buf_release(&b);
 	ro_log_set_level(next->log_level);
+	if (d->verify != NULL) {
+		/* trusted keys (rotation): read again before the next check,
+		 * and look at the pending commits with them at once */
+		ro_sigverify_reload(d->verify);
+		if (d->git != NULL)
+			ro_gitsrc_trigger(d->git, RO_GITSRC_CHECK);
+	}
 	ro_config_guard_opts(next, &g);
 	ro_workq_set_guard(d->q, &g);
 	if (ro_config_changed(next, RO_CONFIG_INTERVAL) && d->git != NULL)
@@ -621,6 +655,7 @@ loop(struct daemon *d)
 static void
 teardown(struct daemon *d)
 {
+	/* (d->verify is freed after the Git thread, its only user) */
 	struct apispec	*as;
 
 	/* a record held for a full disk is given up (and logged) rather
@@ -636,6 +671,7 @@ teardown(struct daemon *d)
 	if (d->q != NULL)
 		ro_workq_stop(d->q);	/* rooms in flight finish */
 	ro_gitsrc_free(d->git);
+	ro_sigverify_free(d->verify);
 	ro_dirsrc_free(d->dir);
 	ro_api_stop(d->api);
 	if (d->prober_started)

@@ -32,6 +32,8 @@ struct daemon {
 	struct ro_watch		*watch;
 	struct ro_dirsrc	*dir;
 	struct ro_gitsrc	*git;
+	struct ro_sigverify	*verify;	/* --verify-signatures; NULL:
+						   off */
 	struct ro_workq		*q;
 	struct ro_rooms		*rooms;
 	struct ro_api		*api;
