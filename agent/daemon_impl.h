@@ -44,6 +44,9 @@ struct daemon {
 	char			*token;
 	char			*api_token;
 	char			*webhook_secret;
+	char			*api_read_token;	/* or NULL */
+	char			*tls_cert, *tls_key;	/* PEM served, or
+							   NULL: plain HTTP */
 	char			 shard_str[RO_SHARD_STR_MAX];
 	/* read by API threads: fixed at start (a reload swaps d->cfg) */
 	const char		*audit_path;
