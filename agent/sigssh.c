@@ -444,13 +444,8 @@ get_u32(const unsigned char *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
-/*
- * The public key blob inside an armored SSHSIG block (PROTOCOL.sshsig:
- * "SSHSIG", uint32 version, string publickey, ...). Pure (fuzzed via
- * the verifier). RO_EINVALID when the block is malformed.
- */
-static int
-sshsig_key(const char *sig, size_t siglen, unsigned char **blob,
+int
+ro_sigssh_sig_key(const char *sig, size_t siglen, unsigned char **blob,
     size_t *bloblen, const unsigned char **key, size_t *keylen)
 {
 	struct ro_buf	 b = RO_BUF_INIT;
@@ -526,7 +521,8 @@ ro_sigssh_verify(struct ro_sigssh *s, const char *sig, size_t siglen,
 
 	(void)when;	/* the time of the check counts, not the commit's */
 	ro_buf_init(&out, SSH_OUT_MAX + 1);
-	if (sshsig_key(sig, siglen, &blob, &bloblen, &key, &keylen) < 0) {
+	if (ro_sigssh_sig_key(sig, siglen, &blob, &bloblen, &key,
+	    &keylen) < 0) {
 		snprintf(res->reason, sizeof(res->reason), "corrupted SSH "
 		    "signature block");
 		error = RO_OK;

@@ -134,5 +134,13 @@ void	ro_sigssh_free(struct ro_sigssh *s);
  */
 int	ro_sigssh_check_allowed(const char *text, size_t len, size_t *keys,
 	    struct ro_err *err);
+/*
+ * The public key blob inside an armored SSHSIG block (PROTOCOL.sshsig:
+ * "SSHSIG", uint32 version 1, string publickey, ...): *key points into
+ * *blob (malloc'd, the decoded block). RO_EINVALID when malformed,
+ * RO_ENOMEM. Pure (fuzzed).
+ */
+int	ro_sigssh_sig_key(const char *sig, size_t siglen, unsigned char **blob,
+	    size_t *bloblen, const unsigned char **key, size_t *keylen);
 
 #endif
