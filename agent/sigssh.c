@@ -47,6 +47,8 @@ struct signer {
 	char		*principal;	/* first of the list, no wildcard */
 	unsigned char	*key;		/* decoded key blob */
 	size_t		 keylen;
+	bool		 native;	/* no options that ssh-keygen must
+					   judge (valid-after, ...) */
 };
 
 struct ro_sigssh {
@@ -161,6 +163,10 @@ parse_line(const char *p, const char *end, struct signer *sg, bool *plain)
 	}
 	if (sg == NULL || !*plain)
 		return RO_OK;
+	/* checked natively only without options, or with exactly
+	 * namespaces="git"; valid-after/valid-before go to ssh-keygen */
+	sg->native = kt == 1 || (n[1] == 16 && memcmp(f[1],
+	    "namespaces=\"git\"", 16) == 0);
 	for (i = 0; i < n[0] && f[0][i] != ','; i++)
 		;
 	if ((sg->principal = strndup(f[0], i)) == NULL)
@@ -515,6 +521,7 @@ ro_sigssh_verify(struct ro_sigssh *s, const char *sig, size_t siglen,
 	const unsigned char	*key;
 	size_t			 bloblen, keylen, i;
 	const char		*principal = NULL;
+	bool			 native = false, handled, good;
 	char			 pbuf[RO_SIGVERIFY_SIGNER_MAX];
 	char			*argv[16];
 	int			 fd, status, error;
@@ -528,10 +535,28 @@ ro_sigssh_verify(struct ro_sigssh *s, const char *sig, size_t siglen,
 		error = RO_OK;
 		goto done;
 	}
+	ro_sshsig_fingerprint(key, keylen, res->keyid, sizeof(res->keyid));
 	for (i = 0; i < s->nsigners && principal == NULL; i++)
 		if (s->signers[i].keylen == keylen &&
-		    memcmp(s->signers[i].key, key, keylen) == 0)
+		    memcmp(s->signers[i].key, key, keylen) == 0) {
 			principal = s->signers[i].principal;
+			native = s->signers[i].native;
+		}
+	/* Ed25519 without options: OpenSSL, no process (sshsig.c) */
+	if (principal != NULL && native && (error = ro_sshsig_verify(blob,
+	    bloblen, "git", data, datalen, &handled, &good)) != RO_ENOMEM &&
+	    (handled || error < 0)) {
+		if (error == RO_OK && good) {
+			snprintf(res->signer, sizeof(res->signer), "%s",
+			    principal);
+			res->verified = true;
+		} else
+			snprintf(res->reason, sizeof(res->reason), "signature "
+			    "does not match the commit (SSH key %.64s)",
+			    res->keyid);
+		error = RO_OK;
+		goto done;
+	}
 	if ((fd = open(s->sigfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) == -1) {
 		error = ro_err_errno(err, RO_EIO, "%s", s->sigfile);
@@ -562,28 +587,9 @@ ro_sigssh_verify(struct ro_sigssh *s, const char *sig, size_t siglen,
 		ro_buf_reset(&out);
 	}
 	if (principal == NULL) {
-		/* which key was it? (a signature check without a signer) */
-		argv[0] = (char *)SSH_KEYGEN;
-		argv[1] = (char *)"-Y";
-		argv[2] = (char *)"check-novalidate";
-		argv[3] = (char *)"-n";
-		argv[4] = (char *)"git";
-		argv[5] = (char *)"-s";
-		argv[6] = s->sigfile;
-		argv[7] = NULL;
-		if ((error = run(s, argv, data, datalen, &out, &status,
-		    err)) < 0)
-			goto done;
-		key_from_output(ro_buf_cstr(&out), res->keyid,
-		    sizeof(res->keyid));
-		if (status != 0)
-			snprintf(res->reason, sizeof(res->reason), "signature "
-			    "does not match the commit (SSH key %.64s)",
-			    res->keyid[0] != '\0' ? res->keyid : "unknown");
-		else
-			snprintf(res->reason, sizeof(res->reason), "signed by "
-			    "an unknown SSH key %.64s (not in the allowed "
-			    "signers)", res->keyid);
+		snprintf(res->reason, sizeof(res->reason), "signed by an "
+		    "unknown SSH key %.64s (not in the allowed signers)",
+		    res->keyid);
 		error = RO_OK;
 		goto done;
 	}

@@ -143,4 +143,17 @@ int	ro_sigssh_check_allowed(const char *text, size_t len, size_t *keys,
 int	ro_sigssh_sig_key(const char *sig, size_t siglen, unsigned char **blob,
 	    size_t *bloblen, const unsigned char **key, size_t *keylen);
 
+/* sshsig.c: "SHA256:..." of a public key blob, as ssh-keygen prints it. */
+void	ro_sshsig_fingerprint(const unsigned char *key, size_t keylen,
+	    char *out, size_t outsz);
+/*
+ * Check a decoded SSHSIG blob over data for namespace ns, natively:
+ * Ed25519 only (*handled false for other key types: use ssh-keygen).
+ * *good when the signature matches. Says nothing of who may sign.
+ * RO_OK, RO_EINVALID (malformed), RO_ENOMEM.
+ */
+int	ro_sshsig_verify(const unsigned char *blob, size_t bloblen,
+	    const char *ns, const char *data, size_t datalen, bool *handled,
+	    bool *good);
+
 #endif

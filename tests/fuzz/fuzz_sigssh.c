@@ -1,7 +1,8 @@
 /*
  * fuzz_sigssh.c: libFuzzer target for the SSH signature pieces written by
- * hand (agent/sigssh.c): the allowed-signers check and the extraction of
- * the public key from an armored SSHSIG block.
+ * hand (agent/sigssh.c, agent/sshsig.c): the allowed-signers check, the
+ * extraction of the public key from an armored SSHSIG block, and the
+ * native parse and Ed25519 check of the whole block.
  *
  * The input is an allowed-signers text and a signature block separated by
  * the first NUL byte (all of it is both when there is none). Any input
@@ -37,8 +38,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	rc = ro_sigssh_sig_key(p, size, &blob, &bloblen, &key, &keylen);
 	if (rc == RO_OK) {
+		bool	handled, good;
+
 		if (blob == NULL || key < blob || key + keylen > blob + bloblen ||
 		    memcmp(blob, "SSHSIG", 6) != 0)
+			abort();
+		/* the native check: parses all of the block */
+		rc = ro_sshsig_verify(blob, bloblen, "git", "data\n", 5,
+		    &handled, &good);
+		if ((rc != RO_OK && rc != RO_EINVALID && rc != RO_ENOMEM) ||
+		    (good && !handled))
 			abort();
 		free(blob);
 	} else if (rc != RO_EINVALID && rc != RO_ENOMEM)

@@ -597,6 +597,39 @@ test_ssh(void **state)
 	free(r2);
 }
 
+/* Lines with options go to ssh-keygen -Y verify: a valid-before in the
+ * future applies, one in the past (an expired key) is rejected. */
+static void
+test_ssh_keygen_options(void **state)
+{
+	struct fx	*f = *state;
+	char		*ok = tu_path(f->r.root, "ok_signers");
+	char		*old = tu_path(f->r.root, "old_signers");
+	char		*r0, *r1;
+
+	gs_sh("printf 'erin@example.com valid-before=\"20991231\" %%s\\n' "
+	    "\"$(cat '%s.pub')\" > '%s'", K.ssh_erin, ok);
+	gs_sh("printf 'erin@example.com valid-before=\"20200101\" %%s\\n' "
+	    "\"$(cat '%s.pub')\" > '%s'", K.ssh_erin, old);
+	sign_as(f, "ssh", K.ssh_erin);
+	commit_name(f, "Erin", "erin");
+	gs_push(&f->r, false);
+	r0 = head(f);
+	fx_once(f, 0, SSH(ok), NULL);
+	fx_assert_name(f, ROOM, "E-s-lead", "Erin");
+	want_record(f, r0, "applied", "erin@example.com", NULL);
+	commit_name(f, "Erin again", "erin again");
+	gs_push(&f->r, false);
+	r1 = head(f);
+	fx_once(f, 2, SSH(old), NULL);
+	fx_assert_name(f, ROOM, "E-s-lead", "Erin");
+	want_record(f, r1, "rejected", NULL, "not valid");
+	free(ok);
+	free(old);
+	free(r0);
+	free(r1);
+}
+
 /* A bad trusted-keys file is a start-up error, not a silent "trust
  * nothing". */
 static void
@@ -634,6 +667,7 @@ main(void)
 		T(test_key_rotation_sighup),
 		T(test_webhook_checked),
 		T(test_ssh),
+		T(test_ssh_keygen_options),
 		T(test_bad_keys_startup),
 	};
 
