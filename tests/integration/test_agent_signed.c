@@ -592,6 +592,21 @@ test_ssh(void **state)
 	fx_once(f, 2, SSH(K.signers), NULL);
 	fx_assert_name(f, ROOM, "E-s-lead", "Erin");
 	want_record(f, r2, "rejected", NULL, "OpenPGP signature");
+
+	/* erin's signature altered (checked natively: Ed25519) */
+	sign_as(f, "ssh", K.ssh_erin);
+	commit_name(f, "Tampered", "tampered");
+	free(r2);
+	r2 = must_out("tamper", gs_sh_out("cd '%s' && git cat-file commit "
+	    "HEAD | awk '/^ -----END SSH/ { n = 0 } n == 4 { $0 = \" \" "
+	    "(substr($0, 2, 1) == \"A\" ? \"B\" : \"A\") substr($0, 3) } "
+	    "n > 0 { n++ } /^gpgsig -----BEGIN SSH/ { n = 1 } { print }' | "
+	    "git hash-object -t commit -w --stdin", f->r.work));
+	gs_reset(&f->r, r2);
+	gs_push(&f->r, true);
+	fx_once(f, 2, SSH(K.signers), NULL);
+	fx_assert_name(f, ROOM, "E-s-lead", "Erin");
+	want_record(f, r2, "rejected", NULL, "signature: ");
 	free(r0);
 	free(r1);
 	free(r2);
