@@ -1,7 +1,10 @@
 #!/bin/bash
 # sig_bench.sh: verification cost per commit, the agent's way beside `git
 # verify-commit` of the same commit with the same keys, in the same run,
-# for OpenPGP and SSH signatures (docs/performance.md, "Signed commits").
+# for OpenPGP and SSH signatures (docs/performance.md, "Signed commits"):
+# sig.ssh is an Ed25519 key on a plain allowed-signers line (checked
+# natively), sig.ssh-keygen the same key on a line with an option (one
+# ssh-keygen run).
 #
 #   tests/bench/sig_bench.sh [COUNT]      (default 50 interleaved runs)
 #
@@ -25,6 +28,9 @@ FPR=$(gpg --list-keys --with-colons bench@example.com |
 gpg --armor --export "$FPR" > "$tmp/keys.asc"
 ssh-keygen -q -t ed25519 -N '' -C bench -f "$tmp/sshkey"
 printf 'bench@example.com %s\n' "$(cat "$tmp/sshkey.pub")" > "$tmp/allowed"
+# a line with an option: checked by one `ssh-keygen -Y verify` per commit
+printf 'bench@example.com valid-before="20991231" %s\n' \
+    "$(cat "$tmp/sshkey.pub")" > "$tmp/allowed-opt"
 git init -q "$tmp/repo"
 cd "$tmp/repo"
 git config user.name Bench
@@ -39,10 +45,14 @@ git -c gpg.format=ssh -c user.signingkey="$tmp/sshkey" commit -q -S -m ssh
 SSH=$(git rev-parse HEAD)
 echo "sig_bench: $(nproc) CPUs, $COUNT runs each, $(gpg --version | head -1), $(ssh -V 2>&1), $(git --version)"
 rc=0
-for f in openpgp ssh; do
-	if [ $f = openpgp ]; then c=$PGP; k=$tmp/keys.asc; else c=$SSH; k=$tmp/allowed; fi
+for f in openpgp ssh ssh-keygen; do
+	case $f in
+	openpgp) c=$PGP; m=openpgp; k=$tmp/keys.asc ;;
+	ssh) c=$SSH; m=ssh; k=$tmp/allowed ;;
+	ssh-keygen) c=$SSH; m=ssh; k=$tmp/allowed-opt ;;
+	esac
 	mkdir -p "$tmp/state-$f"
-	out=$("$TOOL" --repo "$tmp/repo" --commit "$c" --mode $f --keys "$k" \
+	out=$("$TOOL" --repo "$tmp/repo" --commit "$c" --mode $m --keys "$k" \
 	    --state "$tmp/state-$f" --count "$COUNT") || { echo "MISSING sig.$f"; rc=1; continue; }
 	a=$(awk '$1 == "agent" { print $3 }' <<<"$out")
 	g=$(awk '$1 == "git" { print $3 }' <<<"$out")
