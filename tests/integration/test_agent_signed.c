@@ -645,6 +645,45 @@ test_ssh_keygen_options(void **state)
 	free(r1);
 }
 
+/* any: a folder of OpenPGP keys with an allowed_signers file; both
+ * formats apply, each naming its signer; an unknown key is rejected. */
+static void
+test_any(void **state)
+{
+	struct fx	*f = *state;
+	char		*dir = tu_path(f->r.root, "trusted"), *r0, *r1, *r2;
+
+	gs_sh("mkdir -p '%s' && cp '%s' '%s/alice.asc' && cp '%s' "
+	    "'%s/allowed_signers'", dir, K.alice_asc, dir, K.signers, dir);
+	sign_as(f, "openpgp", K.alice);
+	commit_name(f, "Alice", "alice");
+	gs_push(&f->r, false);
+	r0 = head(f);
+	fx_once(f, 0, "--verify-signatures", "any", "--trusted-keys", dir,
+	    "--push-notes", NULL);
+	want_record(f, r0, "applied", K.alice, NULL);
+	sign_as(f, "ssh", K.ssh_erin);
+	commit_name(f, "Erin", "erin");
+	gs_push(&f->r, false);
+	r1 = head(f);
+	fx_once(f, 0, "--verify-signatures", "any", "--trusted-keys", dir,
+	    "--push-notes", NULL);
+	fx_assert_name(f, ROOM, "E-s-lead", "Erin");
+	want_record(f, r1, "applied", "erin@example.com", NULL);
+	sign_as(f, "openpgp", K.bob);
+	commit_name(f, "Bob", "bob");
+	gs_push(&f->r, false);
+	r2 = head(f);
+	fx_once(f, 2, "--verify-signatures", "any", "--trusted-keys", dir,
+	    "--push-notes", NULL);
+	fx_assert_name(f, ROOM, "E-s-lead", "Erin");
+	want_record(f, r2, "rejected", NULL, "unknown key");
+	free(dir);
+	free(r0);
+	free(r1);
+	free(r2);
+}
+
 /* A bad trusted-keys file is a start-up error, not a silent "trust
  * nothing". */
 static void
@@ -683,6 +722,7 @@ main(void)
 		T(test_webhook_checked),
 		T(test_ssh),
 		T(test_ssh_keygen_options),
+		T(test_any),
 		T(test_bad_keys_startup),
 	};
 
