@@ -77,6 +77,12 @@ struct ro_gitsrc {
 	bool			 rejected;	/* in this pass (--once: exit 2) */
 	char			 signer[RO_SIGVERIFY_SIGNER_MAX]; /* of the
 					   commit in hand, "" if none */
+	/* the head was left unapplied for want of a verified signature:
+	 * nothing to look at again until the head, the cursor or the
+	 * keys change (a pass per poll would verify it all again) */
+	bool			 stuck;
+	git_oid			 stuck_head, stuck_cursor;
+	unsigned long		 stuck_gen;
 };
 
 static void
@@ -1185,6 +1191,11 @@ catch_up(struct ro_gitsrc *g, const git_oid *head, struct ro_err *err)
 	size_t		 i, last = 0;
 	int		 error;
 
+	if (g->o.verify != NULL && g->stuck &&
+	    git_oid_equal(&g->stuck_head, head) &&
+	    git_oid_equal(&g->stuck_cursor, &g->cursor) &&
+	    g->stuck_gen == ro_sigverify_generation(g->o.verify))
+		return RO_OK;
 	if (!g->have_cursor)
 		return process_full(g, head, false, err);
 	if (git_oid_equal(&g->cursor, head))
@@ -1337,9 +1348,15 @@ pass(struct ro_gitsrc *g, bool resync, bool fetch_now, struct ro_err *err)
 		return error;
 	/* --once fails while the head is not applied for want of a
 	 * verified signature (rejected now or in an earlier run) */
+	g->stuck = false;
 	if (g->o.verify != NULL && (!g->have_cursor ||
-	    !git_oid_equal(&g->cursor, &head)))
-		g->rejected = true;
+	    !git_oid_equal(&g->cursor, &head)) && !stopping(g)) {
+		g->rejected = g->stuck = true;
+		g->stuck_head = head;
+		if (g->have_cursor)
+			g->stuck_cursor = g->cursor;
+		g->stuck_gen = ro_sigverify_generation(g->o.verify);
+	}
 	/* with signed commits, the drift check is at the last applied
 	 * (verified) commit, never at an unverified head */
 	if (resync && (g->o.verify == NULL || g->have_cursor) &&

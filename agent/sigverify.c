@@ -22,6 +22,7 @@ struct ro_sigverify {
 	struct ro_sigpgp	*pgp;
 	struct ro_sigssh	*ssh;
 	atomic_bool		 reload;
+	unsigned long		 gen;		/* loads so far */
 };
 
 int
@@ -152,6 +153,7 @@ reload_now(struct ro_sigverify *v)
 
 	if (!atomic_exchange(&v->reload, false))
 		return;
+	v->gen++;
 	if (load(v, &err) < 0)
 		log_warnx("trusted keys not reloaded, the keys read before "
 		    "stay in use: %s", err.msg);
@@ -235,6 +237,13 @@ done:
 	git_buf_dispose(&sig);
 	git_buf_dispose(&data);
 	return error;
+}
+
+unsigned long
+ro_sigverify_generation(struct ro_sigverify *v)
+{
+	reload_now(v);
+	return v->gen;
 }
 
 void

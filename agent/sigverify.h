@@ -89,6 +89,9 @@ int	ro_sigverify_new(struct ro_sigverify **out,
 /* Read the trusted keys again before the next verification; when that
  * fails, the keys read before stay in use (logged). */
 void	ro_sigverify_reload(struct ro_sigverify *v);
+/* A number that changes whenever the trusted keys may have changed
+ * (applies a requested reload first). Same thread as _commit(). */
+unsigned long ro_sigverify_generation(struct ro_sigverify *v);
 /*
  * Verify commit id of repo. RO_OK with res filled (verified or not, and
  * why); an error only when the check itself could not run (ssh-keygen
