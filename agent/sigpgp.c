@@ -19,9 +19,10 @@
 
 #include "../common/banned.h"
 
-/* no key server, no trust database: the keyring holds trusted keys only */
+/* no key server, no trust database (the keyring holds trusted keys
+ * only), no gpg-agent (public keys need none) */
 #define PGP_CONF	"no-auto-key-retrieve\nno-auto-key-locate\n" \
-			"trust-model always\nno-greeting\n"
+			"trust-model always\nno-greeting\nno-autostart\n"
 #define PGP_FD_MAX	16	/* nftw descriptors */
 
 struct ro_sigpgp {
@@ -116,6 +117,11 @@ import_file(gpgme_ctx_t ctx, const char *path, size_t *keys,
 
 	if ((error = ro_file_read(path, RO_SIGVERIFY_KEYS_MAX, &b, err)) < 0)
 		goto done;
+	if (b.len > 0 && memmem(b.ptr, b.len, "PRIVATE KEY BLOCK", 17) != NULL) {
+		error = ro_err_set(err, RO_EINVALID, "%s: holds a secret key; "
+		    "trust public keys only (gpg --armor --export)", path);
+		goto done;
+	}
 	if ((ge = gpgme_data_new_from_mem(&d, b.ptr != NULL ? b.ptr : "",
 	    b.len, 0)) != 0 || (ge = gpgme_op_import(ctx, d)) != 0) {
 		error = ro_err_set(err, RO_EINVALID, "%s: %s", path,

@@ -40,7 +40,7 @@
 #define SSH_LINE_MAX	(16u << 10)	/* bytes of one line */
 #define SSH_BLOB_MAX	(16u << 10)	/* bytes of a decoded key */
 
-extern char **environ;
+static char *child_env[] = { (char *)"LC_ALL=C", NULL };
 
 /* One usable line of the allowed-signers file. */
 struct signer {
@@ -265,7 +265,9 @@ run(const struct ro_sigssh *s, char *const argv[], const char *in,
 	posix_spawnattr_init(&sa);
 	posix_spawnattr_setsigmask(&sa, &none);
 	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK);
-	rc = posix_spawnp(&pid, argv[0], &fa, &sa, argv, environ);
+	/* the agent's environment holds tokens: ssh-keygen gets none of
+	 * it, and the C locale for the messages parsed here */
+	rc = posix_spawnp(&pid, argv[0], &fa, &sa, argv, child_env);
 	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
 	close(sin[1]);

@@ -702,6 +702,14 @@ test_bad_keys_startup(void **state)
 	fx_once(f, 2, SSH(junk), NULL);
 	unlink(log);
 	free(log);
+	/* a secret key is refused: trusted keys are public keys */
+	gs_sh("gpg --batch --pinentry-mode loopback --passphrase '' --armor "
+	    "--export-secret-keys %s > '%s'", K.alice, junk);
+	fx_once_in(f, NULL, 2, &log, PGP(junk), NULL);
+	if (!fx_file_has(log, "holds a secret key"))
+		fail_msg("a secret key file was not refused");
+	unlink(log);
+	free(log);
 	free(junk);
 }
 
