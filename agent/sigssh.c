@@ -47,8 +47,10 @@ struct signer {
 	char		*principal;	/* first of the list, no wildcard */
 	unsigned char	*key;		/* decoded key blob */
 	size_t		 keylen;
-	bool		 native;	/* no options that ssh-keygen must
-					   judge (valid-after, ...) */
+	bool		 native;	/* no options that only ssh-keygen
+					   knows (checked here natively) */
+	time_t		 valid_after;	/* 0: none */
+	time_t		 valid_before;	/* 0: none */
 };
 
 struct ro_sigssh {
@@ -125,6 +127,91 @@ b64_decode(const char *s, size_t n, unsigned char **out, size_t *outlen)
 }
 
 /*
+ * An ssh-keygen time (misc.c parse_absolute_time): YYYYMMDD[HHMM[SS]],
+ * UTC with a trailing Z, else local time. false when malformed.
+ */
+static bool
+parse_time(const char *s, size_t n, time_t *out)
+{
+	struct tm	tm;
+	int		v[6] = { 0, 0, 0, 0, 0, 0 };
+	size_t		i, digits;
+	bool		utc = n > 0 && s[n - 1] == 'Z';
+
+	digits = utc ? n - 1 : n;
+	if (digits != 8 && digits != 12 && digits != 14)
+		return false;
+	for (i = 0; i < digits; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	v[0] = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	    (s[3] - '0');
+	for (i = 4; i < digits; i += 2)
+		v[(i - 2) / 2] = (s[i] - '0') * 10 + (s[i + 1] - '0');
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	tm.tm_isdst = -1;
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 60)
+		return false;
+	*out = utc ? timegm(&tm) : mktime(&tm);
+	return *out != (time_t)-1;
+}
+
+/*
+ * The options field: namespaces="..." must list git; valid-after and
+ * valid-before are kept. Anything else (cert-authority, unknown
+ * options, unparsable times): *native false, ssh-keygen judges.
+ */
+static void
+parse_options(const char *p, size_t n, struct signer *sg)
+{
+	const char	*end = p + n, *t, *v, *ns;
+	size_t		 tn, kn, vn, nsn;
+	bool		 q, git;
+
+	while (p < end) {
+		for (t = p, q = false; p < end && (q || *p != ','); p++)
+			if (*p == '"')
+				q = !q;
+		tn = (size_t)(p - t);
+		if (p < end)
+			p++;		/* the comma */
+		if ((v = memchr(t, '=', tn)) == NULL) {
+			sg->native = false;	/* cert-authority, ... */
+			continue;
+		}
+		v++;
+		kn = (size_t)(v - t);	/* the name and '=' */
+		vn = tn - kn;
+		if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+			v++;
+			vn -= 2;
+		}
+		if (kn == 11 && memcmp(t, "namespaces=", 11) == 0) {
+			for (git = false, ns = v; ns < v + vn; ns += nsn + 1) {
+				for (nsn = 0; ns + nsn < v + vn &&
+				    ns[nsn] != ','; nsn++)
+					;
+				git |= nsn == 3 && memcmp(ns, "git", 3) == 0;
+			}
+			sg->native &= git;
+		} else if (kn == 12 && memcmp(t, "valid-after=", 12) == 0)
+			sg->native &= parse_time(v, vn, &sg->valid_after);
+		else if (kn == 13 && memcmp(t, "valid-before=", 13) == 0)
+			sg->native &= parse_time(v, vn, &sg->valid_before);
+		else
+			sg->native = false;
+	}
+}
+
+/*
  * Parse one line: principals [options] keytype base64 [comment]. Fill sg
  * (when not NULL) for a line the fast path can use; *plain false when
  * only find-principals knows what to do with it.
@@ -135,6 +222,7 @@ parse_line(const char *p, const char *end, struct signer *sg, bool *plain)
 	const char	*f[4];
 	size_t		 n[4], i, nf = 0, kt;
 	const char	*q = p;
+	struct signer	 o;
 
 	*plain = true;
 	while (nf < 4) {
@@ -161,12 +249,17 @@ parse_line(const char *p, const char *end, struct signer *sg, bool *plain)
 		    memmem(f[1], n[1], "git", 3) == NULL)
 			*plain = false;
 	}
+	/* natively: no options, or only namespaces (with git),
+	 * valid-after and valid-before */
+	memset(&o, 0, sizeof(o));
+	o.native = true;
+	if (kt == 2)
+		parse_options(f[1], n[1], &o);
 	if (sg == NULL || !*plain)
 		return RO_OK;
-	/* checked natively only without options, or with exactly
-	 * namespaces="git"; valid-after/valid-before go to ssh-keygen */
-	sg->native = kt == 1 || (n[1] == 16 && memcmp(f[1],
-	    "namespaces=\"git\"", 16) == 0);
+	sg->native = o.native;
+	sg->valid_after = o.valid_after;
+	sg->valid_before = o.valid_before;
 	for (i = 0; i < n[0] && f[0][i] != ','; i++)
 		;
 	if ((sg->principal = strndup(f[0], i)) == NULL)
@@ -523,7 +616,9 @@ ro_sigssh_verify(struct ro_sigssh *s, const char *sig, size_t siglen,
 	const unsigned char	*key;
 	size_t			 bloblen, keylen, i;
 	const char		*principal = NULL;
+	const struct signer	*sg = NULL;
 	bool			 native = false, handled, good;
+	time_t			 now = time(NULL);
 	char			 pbuf[RO_SIGVERIFY_SIGNER_MAX];
 	char			*argv[16];
 	int			 fd, status, error;
@@ -541,9 +636,21 @@ ro_sigssh_verify(struct ro_sigssh *s, const char *sig, size_t siglen,
 	for (i = 0; i < s->nsigners && principal == NULL; i++)
 		if (s->signers[i].keylen == keylen &&
 		    memcmp(s->signers[i].key, key, keylen) == 0) {
-			principal = s->signers[i].principal;
-			native = s->signers[i].native;
+			sg = &s->signers[i];
+			principal = sg->principal;
+			native = sg->native;
 		}
+	/* the validity window of the line, at the time of the check (as
+	 * ssh-keygen -Y verify without -Overify-time) */
+	if (native && ((sg->valid_after != 0 && now < sg->valid_after) ||
+	    (sg->valid_before != 0 && now > sg->valid_before))) {
+		snprintf(res->reason, sizeof(res->reason), "SSH key %.64s of "
+		    "%.64s not valid now: %s", res->keyid, principal,
+		    now < sg->valid_after ? "before its valid-after" :
+		    "expired (valid-before)");
+		error = RO_OK;
+		goto done;
+	}
 	/* Ed25519 without options: OpenSSL, no process (sshsig.c) */
 	if (principal != NULL && native && (error = ro_sshsig_verify(blob,
 	    bloblen, "git", data, datalen, &handled, &good)) != RO_ENOMEM &&

@@ -2,9 +2,8 @@
 # sig_bench.sh: verification cost per commit, the agent's way beside `git
 # verify-commit` of the same commit with the same keys, in the same run,
 # for OpenPGP and SSH signatures (docs/performance.md, "Signed commits"):
-# sig.ssh is an Ed25519 key on a plain allowed-signers line (checked
-# natively), sig.ssh-keygen the same key on a line with an option (one
-# ssh-keygen run).
+# sig.ssh is an Ed25519 key (checked natively), sig.ssh-rsa an RSA key
+# (one ssh-keygen run).
 #
 #   tests/bench/sig_bench.sh [COUNT]      (default 50 interleaved runs)
 #
@@ -28,9 +27,9 @@ FPR=$(gpg --list-keys --with-colons bench@example.com |
 gpg --armor --export "$FPR" > "$tmp/keys.asc"
 ssh-keygen -q -t ed25519 -N '' -C bench -f "$tmp/sshkey"
 printf 'bench@example.com %s\n' "$(cat "$tmp/sshkey.pub")" > "$tmp/allowed"
-# a line with an option: checked by one `ssh-keygen -Y verify` per commit
-printf 'bench@example.com valid-before="20991231" %s\n' \
-    "$(cat "$tmp/sshkey.pub")" > "$tmp/allowed-opt"
+# an RSA key: not checked natively, one `ssh-keygen -Y verify` per commit
+ssh-keygen -q -t rsa -b 3072 -N '' -C bench-rsa -f "$tmp/rsakey"
+printf 'bench@example.com %s\n' "$(cat "$tmp/rsakey.pub")" > "$tmp/allowed-rsa"
 git init -q "$tmp/repo"
 cd "$tmp/repo"
 git config user.name Bench
@@ -43,13 +42,17 @@ echo b > b
 git add b
 git -c gpg.format=ssh -c user.signingkey="$tmp/sshkey" commit -q -S -m ssh
 SSH=$(git rev-parse HEAD)
+echo c > c
+git add c
+git -c gpg.format=ssh -c user.signingkey="$tmp/rsakey" commit -q -S -m rsa
+RSA=$(git rev-parse HEAD)
 echo "sig_bench: $(nproc) CPUs, $COUNT runs each, $(gpg --version | head -1), $(ssh -V 2>&1), $(git --version)"
 rc=0
-for f in openpgp ssh ssh-keygen; do
+for f in openpgp ssh ssh-rsa; do
 	case $f in
 	openpgp) c=$PGP; m=openpgp; k=$tmp/keys.asc ;;
 	ssh) c=$SSH; m=ssh; k=$tmp/allowed ;;
-	ssh-keygen) c=$SSH; m=ssh; k=$tmp/allowed-opt ;;
+	ssh-rsa) c=$RSA; m=ssh; k=$tmp/allowed-rsa ;;
 	esac
 	mkdir -p "$tmp/state-$f"
 	out=$("$TOOL" --repo "$tmp/repo" --commit "$c" --mode $m --keys "$k" \

@@ -612,8 +612,9 @@ test_ssh(void **state)
 	free(r2);
 }
 
-/* Lines with options go to ssh-keygen -Y verify: a valid-before in the
- * future applies, one in the past (an expired key) is rejected. */
+/* valid-before in the future applies, in the past (an expired key) is
+ * rejected; a wildcard principal goes through ssh-keygen (find-principals,
+ * then -Y verify), as git does. */
 static void
 test_ssh_keygen_options(void **state)
 {
@@ -638,7 +639,12 @@ test_ssh_keygen_options(void **state)
 	r1 = head(f);
 	fx_once(f, 2, SSH(old), NULL);
 	fx_assert_name(f, ROOM, "E-s-lead", "Erin");
-	want_record(f, r1, "rejected", NULL, "not valid");
+	want_record(f, r1, "rejected", NULL, "expired (valid-before)");
+	gs_sh("printf '*@example.com %%s\\n' \"$(cat '%s.pub')\" > '%s'",
+	    K.ssh_erin, ok);
+	fx_once(f, 0, SSH(ok), NULL);
+	fx_assert_name(f, ROOM, "E-s-lead", "Erin again");
+	want_record(f, r1, "applied", "*@example.com", NULL);
 	free(ok);
 	free(old);
 	free(r0);
