@@ -1,14 +1,15 @@
 /*
- * sigssh.c: SSH commit signatures, checked as git does: ssh-keygen -Y
- * verify -n git against an allowed-signers file (sigverify.h).
+ * sigssh.c: SSH commit signatures against an allowed-signers file, with
+ * git's rules (sigverify.h, docs/security.md).
  *
  * Git runs `ssh-keygen -Y find-principals` and then `-Y verify`. Here the
  * principal comes from the allowed-signers file read once per (re)load:
- * the public key inside the SSHSIG block is matched against its lines, so
- * one ssh-keygen run per commit is enough. Lines this matching does not
- * handle (cert-authority, wildcard principals) fall back to
- * find-principals. ssh-keygen stays the judge of the signature and of
- * valid-after/valid-before; it runs with a deadline, never via a shell.
+ * the public key inside the SSHSIG block is matched against its lines.
+ * An Ed25519 key on a line with no options but namespaces, valid-after
+ * and valid-before is then checked natively (sshsig.c); anything else by
+ * one `ssh-keygen -Y verify`; lines the matching does not handle
+ * (cert-authority, wildcard principals) go through find-principals
+ * first. ssh-keygen runs with a deadline, never via a shell.
  */
 #include <errno.h>
 #include <fcntl.h>

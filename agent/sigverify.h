@@ -6,11 +6,12 @@
  * (git_commit_extract_signature, the "gpgsig" header). An OpenPGP block
  * ("-----BEGIN PGP SIGNATURE-----") is checked by gpgme against a keyring
  * private to the agent (STATE_DIR/gnupg, never the user's), an SSH block
- * ("-----BEGIN SSH SIGNATURE-----") by `ssh-keygen -Y find-principals`
- * and `ssh-keygen -Y verify -n git` against a snapshot of the
- * allowed-signers file (STATE_DIR/allowed_signers), as `git verify-commit`
- * does. The trusted keys are read at ro_sigverify_new() and again on the
- * first verification after ro_sigverify_reload() (SIGHUP).
+ * ("-----BEGIN SSH SIGNATURE-----") against the allowed-signers file read
+ * at load time: Ed25519 natively with OpenSSL (sshsig.c), other keys by
+ * `ssh-keygen -Y verify -n git` on a snapshot of the file
+ * (STATE_DIR/allowed_signers), as `git verify-commit` does. The trusted
+ * keys are read at ro_sigverify_new() and again on the first
+ * verification after ro_sigverify_reload() (SIGHUP).
  *
  * A commit is verified when it carries a signature of the configured
  * format that matches its payload and was made by a trusted key that is
@@ -100,7 +101,9 @@ unsigned long ro_sigverify_generation(struct ro_sigverify *v);
 int	ro_sigverify_commit(struct ro_sigverify *v, git_repository *repo,
 	    const git_oid *id, struct ro_sigverify_result *res,
 	    struct ro_err *err);
-/* Same, for a signature block and its payload (tests, benchmark). */
+/* Same, for a signature block and its payload (tests, benchmark); when
+ * (the commit time) is not used: validity is judged at the time of the
+ * check. */
 int	ro_sigverify_buf(struct ro_sigverify *v, const char *sig, size_t siglen,
 	    const char *data, size_t datalen, long long when,
 	    struct ro_sigverify_result *res, struct ro_err *err);
