@@ -159,6 +159,8 @@ print_text(const cJSON *rec)
 			printf(" %s=%.0f", keys[i], v->valuedouble);
 	}
 	printf("\n");
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "signer")))
+		printf("    signed by: %s\n", str(rec, "signer"));
 	errs = cJSON_GetObjectItemCaseSensitive(rec, "errors");
 	cJSON_ArrayForEach(v, errs)
 		if (cJSON_IsString(v))

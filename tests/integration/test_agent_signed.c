@@ -226,6 +226,13 @@ test_pgp_trusted_applies(void **state)
 	if (strstr(log, K.alice) == NULL)
 		fail_msg("the note does not name the signer:\n%s", log);
 	free(log);
+	/* and in `roomops audit` */
+	log = gs_sh_out("'%s' audit --repo '%s' --rev %s", tu_env("RO_BIN",
+	    "roomops"), f->r.origin, rev);
+	if (strstr(log, "signed by: ") == NULL ||
+	    strstr(log, K.alice) == NULL)
+		fail_msg("roomops audit does not show the signer:\n%s", log);
+	free(log);
 	free(rev);
 }
 
