@@ -466,6 +466,30 @@ wait_record(struct fx *f, const char *rev, const char *outcome, int ms)
 	return false;
 }
 
+/* A daemon's record of rev with outcome, in the JSONL log and in the
+ * origin's note (pushed at the end of the pass, after the room changed):
+ * bounded wait. */
+static bool
+wait_both(struct fx *f, const char *rev, const char *outcome, int ms)
+{
+	long long	 end = fx_now_ms() + ms;
+	cJSON		*arr, *note;
+	bool		 ok;
+
+	do {
+		arr = fx_jsonl(f->state, rev);
+		note = fx_note(f->r.origin, rev);
+		ok = fx_find(arr, ROOM, outcome) != NULL &&
+		    fx_find(note, ROOM, outcome) != NULL;
+		cJSON_Delete(arr);
+		cJSON_Delete(note);
+		if (ok)
+			return true;
+		fx_nap(50);
+	} while (fx_now_ms() < end);
+	return false;
+}
+
 /* Bob's commit is rejected until his key is trusted; SIGHUP reads the
  * keys again and the pending commit is applied. */
 static void
@@ -488,7 +512,8 @@ test_key_rotation_sighup(void **state)
 	fx_assert_name(f, ROOM, "E-s-lead", "Base");
 	gs_sh("cp '%s' '%s'", K.both_asc, keys);
 	kill(a.pid, SIGHUP);
-	if (!wait_name(f, "Bob", FX_WAIT_MS)) {
+	if (!wait_name(f, "Bob", FX_WAIT_MS) ||
+	    !wait_both(f, r1, "applied", FX_WAIT_MS)) {
 		fx_dump("agent log", a.log);
 		fail_msg("bob's commit not applied after SIGHUP");
 	}
@@ -552,7 +577,8 @@ test_webhook_checked(void **state)
 	gs_push(&f->r, false);
 	r2 = head(f);
 	assert_true(hook(&a) / 100 == 2);
-	if (!wait_name(f, "Hooked signed", FX_WAIT_MS))
+	if (!wait_name(f, "Hooked signed", FX_WAIT_MS) ||
+	    !wait_both(f, r2, "applied", FX_WAIT_MS))
 		fail_msg("the hooked signed commit was not applied");
 	want_record(f, r2, "applied", K.alice, NULL);
 	kill(a.pid, SIGTERM);
