@@ -115,6 +115,12 @@ struct ro_api_opts {
 	unsigned	 port;		/* 0 picks one */
 	const char	*api_token;	/* bearer for mutating calls, or NULL */
 	const char	*webhook_secret;	/* HMAC key / token, or NULL */
+	const char	*api_read_token;	/* bearer for /status, /audit,
+					   /events (the API token works
+					   too), or NULL: open */
+	const char	*tls_cert;	/* PEM text (apitls.h), or NULL: plain
+					   HTTP; copied */
+	const char	*tls_key;	/* its PEM key; copied */
 	unsigned	 threads;	/* HTTP threads (0: 4) */
 	struct ro_metrics *metrics;	/* counts roomops_webhooks_total, or
 					   NULL; must outlive the API */
@@ -134,6 +140,16 @@ int	ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
 	    const struct ro_api_ops *ops, struct ro_err *err);
 /* The bound port (0 for NULL). */
 unsigned ro_api_port(const struct ro_api *api);
+/*
+ * A new certificate and key (PEM, checked by ro_apitls_load()) for new
+ * connections: libmicrohttpd cannot swap them in a running daemon, so a
+ * new one takes over the listening socket and the old one only finishes
+ * its connections (stopped by ro_api_stop()). Loop thread only.
+ * @return RO_OK, RO_EINVALID (not serving TLS), RO_ETOOBIG (too many
+ *         reloads: restart), RO_EIO, RO_ENOMEM
+ */
+int	ro_api_reload_tls(struct ro_api *api, const char *cert, const char *key,
+	    struct ro_err *err);
 /*
  * Send one audit record (a JSON line) to every /events subscriber.
  * Never blocks on a subscriber: one whose queue would pass

@@ -55,6 +55,9 @@
 #define RF_ROOM		0x4u	/* the parameter is a roomId */
 #define RF_BODY		0x8u	/* keeps its body (up to body_max) */
 #define RF_HOOK		0x10u	/* a webhook: secret, metrics */
+#define RF_READ		0x20u	/* read: read token (or the API token)
+				   when a read token is configured */
+#define API_TLS_RELOADS_MAX	16	/* certificate reloads per run */
 
 struct req;
 typedef enum MHD_Result ro_api_route_fn(struct req *);
@@ -87,6 +90,17 @@ struct ro_api {
 	unsigned		 port;
 	bool			 have_token, have_secret;
 	unsigned char		 token_sha[SHA256_DIGEST_LENGTH];
+	bool			 have_read;
+	unsigned char		 read_sha[SHA256_DIGEST_LENGTH];
+	/* TLS: the daemon before each certificate reload keeps serving
+	 * its connections until ro_api_stop(); the PEM texts live as
+	 * long as the daemons (loop thread) */
+	unsigned		 mhd_flags;
+	unsigned		 threads;
+	struct MHD_Daemon	*retired[API_TLS_RELOADS_MAX];
+	size_t			 nretired;
+	char			*pem[2 * (API_TLS_RELOADS_MAX + 1)];
+	size_t			 npem;
 	struct ro_hook_key	 hook_key;	/* borrows secret */
 	char			*secret;
 	size_t			 secret_len;

@@ -148,6 +148,8 @@ print_text(const cJSON *rec)
 			printf(" %s=%.0f", keys[i], v->valuedouble);
 	}
 	printf("\n");
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "signer")))
+		printf("    signed by: %s\n", str(rec, "signer"));
 	errs = cJSON_GetObjectItemCaseSensitive(rec, "errors");
 	cJSON_ArrayForEach(v, errs)
 		if (cJSON_IsString(v))

@@ -111,6 +111,13 @@ static const struct opt opts[RO_CONFIG_NOPTS] = {
 	[RO_CONFIG_WEBHOOK_SECRET_FILE] = { "webhook-secret-file", T_STR,
 	    OFF(webhook_secret_file), NULL, 0, 0, 0, "FILE",
 	    "secret of the push webhooks" },
+	[RO_CONFIG_API_READ_TOKEN_FILE] = { "api-read-token-file", T_STR,
+	    OFF(api_read_token_file), NULL, 0, 0, 0, "FILE",
+	    "bearer token for /status, /audit, /events" },
+	[RO_CONFIG_TLS_CERT] = { "tls-cert", T_STR, OFF(tls_cert), NULL,
+	    0, 0, 0, "FILE", "PEM certificate of the API (TLS)" },
+	[RO_CONFIG_TLS_KEY] = { "tls-key", T_STR, OFF(tls_key), NULL,
+	    0, 0, 0, "FILE", "PEM private key of the API (TLS)" },
 	[RO_CONFIG_STATE_DIR] = { "state-dir", T_STR, OFF(state_dir),
 	    "./.roomops", 0, 0, 0, "DIR", "clone, cursors and audit log" },
 	[RO_CONFIG_AUDIT_LOG] = { "audit-log", T_STR, OFF(audit_log), NULL,
@@ -171,6 +178,11 @@ static const struct opt opts[RO_CONFIG_NOPTS] = {
 	[RO_CONFIG_NOTIFY_TARGET_URL] = { "notify-target-url", T_STR,
 	    OFF(notify_target_url), NULL, 0, 0, 0, "TEMPLATE",
 	    "status link: {sha} {room} {shard}" },
+	[RO_CONFIG_VERIFY_SIGNATURES] = { "verify-signatures", T_STR,
+	    OFF(verify_signatures), "off", 0, 0, 0, "off|openpgp|ssh|any",
+	    "apply only commits signed by a trusted key" },
+	[RO_CONFIG_TRUSTED_KEYS] = { "trusted-keys", T_STR, OFF(trusted_keys),
+	    NULL, 0, 0, 0, "PATH", "keyring (openpgp) or allowed signers" },
 	[RO_CONFIG_ONCE] = { "once", T_BOOL, OFF(once), "false",
 	    0, 0, 0, "BOOL", "process what is pending, then exit" },
 	[RO_CONFIG_LOG_FORMAT] = { "log-format", T_LOGFMT, OFF(log_format),
@@ -1040,6 +1052,29 @@ build(struct ro_config **out, struct ro_config_layer *flags,
 		    ro_config_source_name(cfg->source[RO_CONFIG_GIT_TOKEN_FILE]),
 		    ro_config_source_name(
 		    cfg->source[RO_CONFIG_GIT_PASSWORD_FILE]));
+		goto done;
+	}
+	if (strcmp(cfg->verify_signatures, "off") != 0 &&
+	    strcmp(cfg->verify_signatures, "openpgp") != 0 &&
+	    strcmp(cfg->verify_signatures, "ssh") != 0 &&
+	    strcmp(cfg->verify_signatures, "any") != 0) {
+		error = ro_err_set(err, RO_EINVALID, "verify-signatures (%s): "
+		    "\"%s\" is not off, openpgp, ssh or any",
+		    ro_config_source_name(
+		    cfg->source[RO_CONFIG_VERIFY_SIGNATURES]),
+		    cfg->verify_signatures);
+		goto done;
+	}
+	if (strcmp(cfg->verify_signatures, "off") != 0 &&
+	    cfg->trusted_keys == NULL && !cfg->help) {
+		error = ro_err_set(err, RO_EINVALID, "verify-signatures %s "
+		    "needs trusted-keys (a keyring file or folder, or an "
+		    "allowed-signers file)", cfg->verify_signatures);
+		goto done;
+	}
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		error = ro_err_set(err, RO_EINVALID, "tls-cert and tls-key go "
+		    "together: set both or neither");
 		goto done;
 	}
 	*out = cfg;

@@ -33,6 +33,8 @@ struct daemon {
 	struct ro_dirsrc	*dir;
 	struct ro_gitsrc	*git;
 	struct ro_notify	*notify;	/* commit statuses or NULL */
+	struct ro_sigverify	*verify;	/* --verify-signatures; NULL:
+						   off */
 	struct ro_workq		*q;
 	struct ro_rooms		*rooms;
 	struct ro_api		*api;
@@ -43,6 +45,9 @@ struct daemon {
 	char			*token;
 	char			*api_token;
 	char			*webhook_secret;
+	char			*api_read_token;	/* or NULL */
+	char			*tls_cert, *tls_key;	/* PEM served, or
+							   NULL: plain HTTP */
 	char			 shard_str[RO_SHARD_STR_MAX];
 	/* read by API threads: fixed at start (a reload swaps d->cfg) */
 	const char		*audit_path;

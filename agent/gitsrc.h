@@ -16,6 +16,10 @@
  *   roomops/prune annotation of its last valid revision), through the
  *   guardrails;
  * - Roomops-Confirm trailers confirm removals for that commit;
+ * - with a verifier, every commit is checked before it is applied: one
+ *   that is not verified gets "rejected" records for the rooms it touches
+ *   and is not applied; the next verified commit applies the whole
+ *   difference from the last applied one (docs/security.md);
  * - the cursor (last fully processed commit) is kept in STATE_DIR/cursor;
  *   a room that already has a record of this shard in the commit's note
  *   (or in the JSONL log) is not applied again after a crash.
@@ -36,6 +40,7 @@
 #include "notify.h"
 #include "reconcile.h"
 #include "rooms.h"
+#include "sigverify.h"
 #include "workq.h"
 
 #define RO_GITSRC_MAX_PENDING	20	/* K */
@@ -60,6 +65,8 @@ struct ro_gitsrc_opts {
 	struct ro_metrics	*metrics;
 	struct ro_reconcile_opts audit;		/* audit log, shard string */
 	struct ro_notify	*notify;	/* commit statuses; NULL off */
+	struct ro_sigverify	*verify;	/* signed commits only (NULL:
+						   any commit); Git thread */
 	/* Called on the Git thread when a pass found nothing more to do
 	 * (the first one marks readiness; --once exits on it). */
 	void			(*idle)(void *arg, bool failed);

@@ -129,6 +129,8 @@ ro_audit_format(const struct ro_audit_rec *r, struct ro_buf *out)
 	    (error = ro_buf_printf(&b, ",\"durationMs\":%ld", r->duration_ms)) <
 	    0 || (error = add_field(&b, "agent", r->agent)) < 0 ||
 	    (error = add_field(&b, "shard", r->shard)) < 0 ||
+	    (r->signer != NULL &&
+	    (error = add_field(&b, "signer", r->signer)) < 0) ||
 	    (error = ro_buf_addstr(&b, "}\n")) < 0)
 		goto done;
 	error = ro_buf_add(out, b.ptr, b.len);

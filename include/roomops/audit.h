@@ -45,6 +45,9 @@ struct ro_audit_rec {
 	long		 duration_ms;
 	const char	*agent;		/* version */
 	const char	*shard;		/* "I/N" */
+	const char	*signer;	/* verified signer of the commit
+					   (fingerprint or SSH principal);
+					   NULL: no "signer" field */
 };
 
 /* Fill ts and id (and cid when empty) of a zeroed record. */

@@ -786,6 +786,32 @@ test_validation(void **state)
 	assert_true(cfg->help);
 	ro_config_free(cfg);
 
+	/* signed commits and TLS */
+	EXPECT_ERR("verify-signatures (flag): \"gpg\" is not off, openpgp, "
+	    "ssh or any", SERVER, "--verify-signatures", "gpg");
+	EXPECT_ERR("verify-signatures ssh needs trusted-keys", SERVER,
+	    "--verify-signatures", "ssh");
+	EXPECT_ERR("tls-cert and tls-key go together", SERVER, "--tls-cert",
+	    "/c");
+	EXPECT_ERR("tls-cert and tls-key go together", SERVER, "--tls-key",
+	    "/k");
+	LOAD_OK(cfg, SERVER);
+	assert_string_equal(cfg->verify_signatures, "off");
+	assert_null(cfg->trusted_keys);
+	assert_null(cfg->tls_cert);
+	assert_null(cfg->api_read_token_file);
+	ro_config_free(cfg);
+	setenv("ROOMOPS_VERIFY_SIGNATURES", "openpgp", 1);
+	LOAD_OK(cfg, SERVER, "--trusted-keys", "/keys", "--tls-cert", "/c",
+	    "--tls-key", "/k", "--api-read-token-file", "/r");
+	unsetenv("ROOMOPS_VERIFY_SIGNATURES");
+	assert_string_equal(cfg->verify_signatures, "openpgp");
+	assert_string_equal(cfg->trusted_keys, "/keys");
+	assert_string_equal(cfg->tls_cert, "/c");
+	assert_string_equal(cfg->tls_key, "/k");
+	assert_string_equal(cfg->api_read_token_file, "/r");
+	ro_config_free(cfg);
+
 	/* the state dir "/" gives "/audit.jsonl", not "//audit.jsonl" */
 	LOAD_OK(cfg, SERVER, "--state-dir", "/");
 	assert_string_equal(cfg->audit_log, "/audit.jsonl");
