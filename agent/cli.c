@@ -1,5 +1,6 @@
 /* cli.c: helpers shared by the command-line verbs. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "roomops/guard.h"
 #include "roomops/specset.h"
 #include "cli.h"
+#include "config.h"
 #include "optval.h"
 
 #include "../common/banned.h"
@@ -75,41 +77,40 @@ ro_cli_secret_free(char *s)
 int
 ro_cli_guard_opt(int ch, const char *arg, struct ro_guard_opts *g)
 {
+	struct ro_err	err = RO_ERR_INIT;
 	uint64_t	v;
+	int		error = RO_OK;
 
 	switch (ch) {
 	case 1001:
 		g->confirmed = true;
 		return 1;
 	case 1002:
-	case 1003:
-		if (!ro_optval_uint(arg, 0, RO_CLI_COUNT_MAX, &v)) {
-			fprintf(stderr, "roomops: --%s: expected a count, not "
-			    "\"%s\"\n", ch == 1002 ? "max-kicks" :
-			    "max-artifact-deletes", arg);
-			return -1;
-		}
-		if (ch == 1002)
+		if ((error = ro_optval_uint("--max-kicks", arg, 0,
+		    RO_CONFIG_COUNT_MAX, &v, &err)) == RO_OK)
 			g->max_kicks = (size_t)v;
-		else
+		break;
+	case 1003:
+		if ((error = ro_optval_uint("--max-artifact-deletes", arg, 0,
+		    RO_CONFIG_COUNT_MAX, &v, &err)) == RO_OK)
 			g->max_deletes = (size_t)v;
-		return 1;
+		break;
 	case 1004:
-		if (!ro_optval_ratio(arg, &g->threshold)) {
-			fprintf(stderr, "roomops: --change-threshold: expected "
-			    "a ratio from 0 to 1, not \"%s\"\n", arg);
-			return -1;
-		}
-		return 1;
+		error = ro_optval_ratio("--change-threshold", arg,
+		    &g->threshold, &err);
+		break;
 	case 1005:
-		if (!ro_optval_bool(arg, &g->require_confirm)) {
-			fprintf(stderr, "roomops: --require-confirm: expected "
-			    "true or false, not \"%s\"\n", arg);
-			return -1;
-		}
-		return 1;
+		error = ro_optval_bool("--require-confirm", arg,
+		    &g->require_confirm, &err);
+		break;
+	default:
+		return 0;
 	}
-	return 0;
+	if (error < 0) {
+		fprintf(stderr, "roomops: %s\n", err.msg);
+		return -1;
+	}
+	return 1;
 }
 
 int

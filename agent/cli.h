@@ -42,9 +42,6 @@ bool	ro_cli_output(const char *s, enum ro_output *out);
 int	ro_cli_secret(const char *file, const char *env, char **out,
 	    struct ro_err *err);
 void	ro_cli_secret_free(char *s);
-/* Option values (counts, ratios, booleans) are parsed by optval.h, as
- * for the agent's configuration. */
-#define RO_CLI_COUNT_MAX	1000000	/* --max-kicks, --max-artifact-deletes */
 
 /* Guardrail options shared by plan, apply and agent (long options only). */
 #define RO_CLI_GUARD_OPTIONS \

@@ -1,5 +1,6 @@
 /* cmd_apply.c: `roomops apply`: one reconcile of every room, then exit. */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,10 +179,9 @@ cmd_apply(int argc, char *argv[])
 		case 'r': ropts.rollback = true; break;
 		case 'q': run.quiet = true; break;
 		case 'j':
-			if (!ro_optval_uint(optarg, 1,
-			    RO_RUNNER_CONCURRENCY_MAX, &conc)) {
-				fprintf(stderr, "roomops: --concurrency: 1 to "
-				    "%d\n", RO_RUNNER_CONCURRENCY_MAX);
+			if (ro_optval_uint("--concurrency", optarg, 1,
+			    RO_RUNNER_CONCURRENCY_MAX, &conc, &err) < 0) {
+				fprintf(stderr, "roomops: %s\n", err.msg);
 				return RO_EXIT_ERROR;
 			}
 			break;

@@ -82,6 +82,13 @@ static const struct opt opts[RO_CONFIG_NOPTS] = {
 	[RO_CONFIG_WEBHOOK_SECRET_FILE] = { "webhook-secret-file", T_STR,
 	    OFF(webhook_secret_file), NULL, 0, 0, 0, "FILE",
 	    "secret of the push webhooks" },
+	[RO_CONFIG_API_READ_TOKEN_FILE] = { "api-read-token-file", T_STR,
+	    OFF(api_read_token_file), NULL, 0, 0, 0, "FILE",
+	    "bearer token for /status, /audit, /events" },
+	[RO_CONFIG_TLS_CERT] = { "tls-cert", T_STR, OFF(tls_cert), NULL,
+	    0, 0, 0, "FILE", "PEM certificate of the API (TLS)" },
+	[RO_CONFIG_TLS_KEY] = { "tls-key", T_STR, OFF(tls_key), NULL,
+	    0, 0, 0, "FILE", "PEM private key of the API (TLS)" },
 	[RO_CONFIG_STATE_DIR] = { "state-dir", T_STR, OFF(state_dir),
 	    "./.roomops", 0, 0, 0, "DIR", "clone, cursors and audit log" },
 	[RO_CONFIG_AUDIT_LOG] = { "audit-log", T_STR, OFF(audit_log), NULL,
@@ -142,6 +149,11 @@ static const struct opt opts[RO_CONFIG_NOPTS] = {
 	[RO_CONFIG_NOTIFY_TARGET_URL] = { "notify-target-url", T_STR,
 	    OFF(notify_target_url), NULL, 0, 0, 0, "TEMPLATE",
 	    "status link: {sha} {room} {shard}" },
+	[RO_CONFIG_VERIFY_SIGNATURES] = { "verify-signatures", T_STR,
+	    OFF(verify_signatures), "off", 0, 0, 0, "off|openpgp|ssh|any",
+	    "apply only commits signed by a trusted key" },
+	[RO_CONFIG_TRUSTED_KEYS] = { "trusted-keys", T_STR, OFF(trusted_keys),
+	    NULL, 0, 0, 0, "PATH", "keyring (openpgp) or allowed signers" },
 	[RO_CONFIG_ONCE] = { "once", T_BOOL, OFF(once), "false",
 	    0, 0, 0, "BOOL", "process what is pending, then exit" },
 	[RO_CONFIG_LOG_FORMAT] = { "log-format", T_LOGFMT, OFF(log_format),
@@ -150,6 +162,9 @@ static const struct opt opts[RO_CONFIG_NOPTS] = {
 	    "info", 0, 0, F_LIVE, "error|warn|info|debug", "log level" },
 	[RO_CONFIG_PRINT_CONFIG] = { "print-config", T_BOOL, OFF(print_config),
 	    "false", 0, 0, 0, "BOOL", "print the effective configuration" },
+	[RO_CONFIG_UI_COMMIT_URL] = { "ui-commit-url", T_STR,
+	    OFF(ui_commit_url), NULL, 0, 0, F_HTTP, "URL",
+	    "dashboard commit link, {sha} replaced" },
 };
 
 const struct opt *const ro_config_table = opts;
@@ -297,8 +312,7 @@ set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
     const char *at, struct ro_err *err)
 {
 	const struct opt *op = &opts[o];
-	char		 q[RO_NODE_QUOTE_SIZE], dur[32];
-	const char	*why = NULL;
+	char		 q[RO_NODE_QUOTE_SIZE];
 	char		*s = NULL, *host = NULL;
 	struct ro_shard	 shard;
 	struct ro_err	 e = RO_ERR_INIT;
@@ -329,35 +343,24 @@ set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
 		*(char **)field(cfg, o) = s;
 		break;
 	case T_DURATION:
-		if (ro_optval_duration(raw, op->max, &u, &why) < 0) {
-			if (why == ro_optval_too_large)
-				return ro_err_set(err, RO_EINVALID, "%s: invalid "
-				    "duration %s: too large (at most %s)", at,
-				    q, ro_optval_format_duration(op->max, dur,
-				    sizeof(dur)));
-			return ro_err_set(err, RO_EINVALID, "%s: invalid "
-			    "duration %s: %s", at, q, why);
-		}
+		if ((error = ro_optval_duration(at, raw, op->max, &u, err)) < 0)
+			return error;
 		*(uint64_t *)field(cfg, o) = u;
 		break;
 	case T_BOOL:
-		if (!ro_optval_bool(raw, &b))
-			return ro_err_set(err, RO_EINVALID, "%s: invalid "
-			    "boolean %s (expected true or false)", at, q);
+		if ((error = ro_optval_bool(at, raw, &b, err)) < 0)
+			return error;
 		*(bool *)field(cfg, o) = b;
 		break;
 	case T_UINT:
-		if (!ro_optval_uint(raw, op->min, op->max, &u))
-			return ro_err_set(err, RO_EINVALID, "%s: invalid "
-			    "integer %s (expected %ju..%ju)", at, q,
-			    (uintmax_t)op->min, (uintmax_t)op->max);
+		if ((error = ro_optval_uint(at, raw, op->min, op->max, &u,
+		    err)) < 0)
+			return error;
 		*(unsigned *)field(cfg, o) = (unsigned)u;
 		break;
 	case T_RATIO:
-		if (!ro_optval_ratio(raw, &d))
-			return ro_err_set(err, RO_EINVALID, "%s: invalid ratio "
-			    "%s (expected a decimal from 0 to 1, such as 0.5)",
-			    at, q);
+		if ((error = ro_optval_ratio(at, raw, &d, err)) < 0)
+			return error;
 		*(double *)field(cfg, o) = d;
 		break;
 	case T_LOGFMT:
@@ -388,12 +391,8 @@ set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
 		*(struct ro_shard *)field(cfg, o) = shard;
 		break;
 	case T_LISTEN:
-		if ((error = ro_optval_listen(raw, &host, &port, &why)) < 0) {
-			if (error == RO_ENOMEM)
-				return ro_err_set(err, error, "out of memory");
-			return ro_err_set(err, error, "%s: invalid address %s: "
-			    "%s", at, q, why);
-		}
+		if ((error = ro_optval_listen(at, raw, &host, &port, err)) < 0)
+			return error;
 		if ((s = strdup(raw)) == NULL) {
 			free(host);
 			return ro_err_set(err, RO_ENOMEM, "out of memory");
@@ -772,6 +771,29 @@ build(struct ro_config **out, struct ro_config_layer *flags,
 		    ro_config_source_name(cfg->source[RO_CONFIG_GIT_TOKEN_FILE]),
 		    ro_config_source_name(
 		    cfg->source[RO_CONFIG_GIT_PASSWORD_FILE]));
+		goto done;
+	}
+	if (strcmp(cfg->verify_signatures, "off") != 0 &&
+	    strcmp(cfg->verify_signatures, "openpgp") != 0 &&
+	    strcmp(cfg->verify_signatures, "ssh") != 0 &&
+	    strcmp(cfg->verify_signatures, "any") != 0) {
+		error = ro_err_set(err, RO_EINVALID, "verify-signatures (%s): "
+		    "\"%s\" is not off, openpgp, ssh or any",
+		    ro_config_source_name(
+		    cfg->source[RO_CONFIG_VERIFY_SIGNATURES]),
+		    cfg->verify_signatures);
+		goto done;
+	}
+	if (strcmp(cfg->verify_signatures, "off") != 0 &&
+	    cfg->trusted_keys == NULL && !cfg->help) {
+		error = ro_err_set(err, RO_EINVALID, "verify-signatures %s "
+		    "needs trusted-keys (a keyring file or folder, or an "
+		    "allowed-signers file)", cfg->verify_signatures);
+		goto done;
+	}
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		error = ro_err_set(err, RO_EINVALID, "tls-cert and tls-key go "
+		    "together: set both or neither");
 		goto done;
 	}
 	*out = cfg;

@@ -291,26 +291,21 @@ op_metrics(void *arg, struct ro_buf *out)
 }
 
 /*
- * GET /audit: the newest count records of the JSONL log that match,
- * oldest first. The log only grows (months of records), so the one
- * reader (ro_auditlog_read) reads it backwards from its end and stops
- * once count records are found or DAEMON_AUDIT_SCAN_MAX bytes were read:
- * memory and time stay bounded whatever the size of the log.
+ * GET /audit: the newest q->count records of the JSONL log that match,
+ * oldest first, read backwards from the log's end and never more than
+ * DAEMON_AUDIT_SCAN_MAX bytes of it: memory and time stay bounded
+ * whatever the size of the log (`roomops audit` reads all of it).
  */
 static int
-op_audit(void *arg, size_t count, const char *cid, const char *room,
-    cJSON *entries, struct ro_err *err)
+op_audit(void *arg, const struct ro_audit_query *q, cJSON *entries,
+    struct ro_err *err)
 {
 	struct daemon		*d = arg;
-	struct ro_audit_filter	 f = RO_AUDIT_FILTER_INIT;
-	int			 error;
+	struct ro_audit_query	 bounded = *q;
+	size_t			 bad;
 
-	f.cid = cid;
-	f.room = room;
-	error = ro_auditlog_read(d->audit_path, &f, count,
-	    DAEMON_AUDIT_SCAN_MAX, entries, NULL, err);
-	ro_audit_filter_release(&f);
-	return error;
+	bounded.scan_max = DAEMON_AUDIT_SCAN_MAX;
+	return ro_auditlog_read(d->audit_path, &bounded, entries, &bad, err);
 }
 
 void
@@ -410,4 +405,5 @@ ro_daemonops_init(struct ro_api_ops *ops, struct daemon *d)
 	ops->suspend = op_suspend;
 	ops->confirm = op_confirm;
 	ops->hook = op_hook;
+	ro_daemonui_init(ops);
 }

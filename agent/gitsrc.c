@@ -43,6 +43,14 @@ struct batch {
 	bool		 drop_converged;	/* resync: note only changes */
 };
 
+/* A dashboard read (ro_gitsrc_read_spec), served between passes. */
+struct gitread {
+	char			*path;
+	bool			 parse;
+	ro_gitsrc_read_cb	*cb;
+	void			*arg;
+};
+
 struct ro_gitsrc {
 	struct ro_gitsrc_opts	 o;
 	struct ro_gitrepo	*repo;
@@ -52,6 +60,8 @@ struct ro_gitsrc {
 	pthread_cond_t		 cv;
 	unsigned		 triggers;
 	bool			 stop;
+	struct gitread		 reads[RO_GITSRC_READS_MAX];	/* under mu */
+	size_t			 nreads;
 	/* under mu, for /status */
 	char			 head[GITSRC_OID_HEX];
 	char			 last_fetch[RO_TS_LEN + 1];
@@ -67,6 +77,14 @@ struct ro_gitsrc {
 	char			 shard_str[RO_SHARD_STR_MAX];
 	long long		 detected_ms;
 	bool			 rejected;	/* in this pass (--once: exit 2) */
+	char			 signer[RO_SIGVERIFY_SIGNER_MAX]; /* of the
+					   commit in hand, "" if none */
+	/* the head was left unapplied for want of a verified signature:
+	 * nothing to look at again until the head, the cursor or the
+	 * keys change (a pass per poll would verify it all again) */
+	bool			 stuck;
+	git_oid			 stuck_head, stuck_cursor;
+	unsigned long		 stuck_gen;
 };
 
 static void
@@ -291,17 +309,28 @@ batch_record(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 	o.cid = NULL;
 	o.sink = batch_sink;
 	o.sink_arg = b;
+	o.signer = g->signer[0] != '\0' ? g->signer : NULL;
 	if (strcmp(outcome, "rejected") == 0)
 		b->failed = g->rejected = true;
 	return ro_reconcile_audit_only(&o, room, outcome, errors, err);
 }
 
+#define GITSRC_SIG_PREFIX	"signature: "	/* errors[0] of the records of
+						   an unverified commit */
+
 /* A record of this shard that settles its room for the commit: anything
- * but "failed" (the room could not be reached: try again). */
+ * but "failed" (the room could not be reached: try again), or a
+ * signature rejection (the keys may change: checked again). */
 static bool
 final_record(const struct ro_gitsrc *g, const cJSON *o)
 {
-	const cJSON	*room, *shard, *outcome;
+	const cJSON	*room, *shard, *outcome, *e;
+
+	e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "errors"),
+	    0);
+	if (cJSON_IsString(e) && strncmp(e->valuestring, GITSRC_SIG_PREFIX,
+	    sizeof(GITSRC_SIG_PREFIX) - 1) == 0)
+		return false;
 
 	room = cJSON_GetObjectItemCaseSensitive(o, "room");
 	shard = cJSON_GetObjectItemCaseSensitive(o, "shard");
@@ -321,8 +350,8 @@ batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 {
 	git_repository	*repo = ro_gitrepo_git(g->repo);
 	struct ro_strv	 note = RO_STRV_INIT;
+	struct ro_audit_query aq = RO_AUDIT_QUERY_INIT;
 	char		 rev[GITSRC_OID_HEX];
-	struct ro_audit_filter	 f = RO_AUDIT_FILTER_INIT;
 	cJSON		*arr = NULL, *o, *room;
 	size_t		 i;
 	char		*line;
@@ -345,10 +374,10 @@ batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 		goto done;
 	g->recovered = true;
 	/* Records that reached the JSONL log but not the note. */
-	f.rev = rev;
+	aq.rev = rev;
 	if ((arr = cJSON_CreateArray()) == NULL ||
-	    (error = ro_auditlog_read(g->o.audit.audit->path, &f, 0, 0, arr,
-	    NULL, err)) < 0)
+	    (error = ro_auditlog_read(g->o.audit.audit->path, &aq, arr, NULL,
+	    err)) < 0)
 		goto done;
 	cJSON_ArrayForEach(o, arr) {
 		room = cJSON_GetObjectItemCaseSensitive(o, "room");
@@ -364,7 +393,6 @@ batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
 		cJSON_free(line);
 	}
 done:
-	ro_audit_filter_release(&f);
 	cJSON_Delete(arr);
 	ro_strv_release(&note);
 	return error;
@@ -481,6 +509,10 @@ queue_spec(struct pass *p, struct ro_spec *spec, struct ro_err *err)
 	job->detected_ms = g->detected_ms;
 	job->sink = batch_sink;
 	job->sink_arg = p->b;
+	if (g->signer[0] != '\0' && (job->signer = strdup(g->signer)) == NULL) {
+		ro_job_free(job);
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	}
 	job->done = batch_done;
 	job->done_arg = p->b;
 	ro_rooms_add(g->o.rooms, job->room_id, job->spec->path);
@@ -888,17 +920,22 @@ done:
 	return error;
 }
 
+static int	gate(struct ro_gitsrc *, const git_oid *,
+		    const struct ro_strv *, bool *, struct ro_err *);
+
 static int
 process_full(struct ro_gitsrc *g, const git_oid *head, bool resync,
     struct ro_err *err)
 {
 	struct ro_strv	specs = RO_STRV_INIT;
+	bool		ok = true;
 	int		error;
 
 	if (!resync)
 		notify_pending(g, head);
 	if ((error = ro_history_list_specs(ro_gitrepo_git(g->repo), head,
-	    g->o.path, &specs, err)) == RO_OK)
+	    g->o.path, &specs, err)) == RO_OK &&
+	    (error = gate(g, head, &specs, &ok, err)) == RO_OK && ok)
 		error = process(g, head, NULL, &specs, true, resync, err);
 	ro_strv_release(&specs);
 	return error;
@@ -987,21 +1024,176 @@ done:
 	return error;
 }
 
+/* --- signed commits (--verify-signatures, docs/security.md) ------- */
+
+/* The rooms of this shard whose spec or seed files are in paths, as the
+ * commit (or, for deleted and invalid specs, the index) names them. */
+static int
+touched_rooms(struct ro_gitsrc *g, const git_oid *commit,
+    const struct ro_strv *paths, struct ro_strv *rooms, struct ro_err *err)
+{
+	struct ro_strv	 specs = RO_STRV_INIT;
+	struct ro_buf	 blob = RO_BUF_INIT;
+	struct ro_specidx_ent	*si;
+	char		*room;
+	size_t		 i;
+	int		 error = RO_OK;
+
+	if (g->have_cursor && (error = ensure_index(g, &g->cursor, err)) < 0)
+		return error;
+	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
+	for (i = 0; i < paths->n && error == RO_OK; i++)
+		if (!ro_specset_is_spec_name(paths->v[i]))
+			error = seed_users(g, paths->v[i], &specs);
+		else if (!ro_strv_contains(&specs, paths->v[i]))
+			error = ro_strv_push(&specs, paths->v[i]);
+	for (i = 0; i < specs.n && error == RO_OK; i++) {
+		ro_buf_reset(&blob);
+		room = NULL;
+		if (ro_history_read(ro_gitrepo_git(g->repo), commit, specs.v[i],
+		    RO_SPEC_FILE_MAX, &blob, NULL) == RO_OK)
+			room = declared_room(specs.v[i], &blob);
+		if (room == NULL && (si = idx_find_path(g, specs.v[i])) != NULL &&
+		    (room = strdup(si->room_id)) == NULL)
+			error = RO_ENOMEM;
+		if (room != NULL && ro_shard_owns(&g->o.shard, room) &&
+		    !ro_strv_contains(rooms, room))
+			error = ro_strv_push(rooms, room);
+		free(room);
+	}
+	if (error < 0)
+		ro_err_set(err, error, "out of memory");
+	ro_strv_release(&specs);
+	ro_buf_release(&blob);
+	return error;
+}
+
+/*
+ * May commit be applied? Verified: *ok, and g->signer names the signer
+ * for its records. Not: "rejected" records for the rooms paths touch
+ * (once per commit and shard: the commit stays pending, and is checked
+ * again on every pass, until a verified commit comes after it).
+ */
+static int
+gate(struct ro_gitsrc *g, const git_oid *commit, const struct ro_strv *paths,
+    bool *ok, struct ro_err *err)
+{
+	git_repository	*repo = ro_gitrepo_git(g->repo);
+	struct ro_sigverify_result res;
+	struct ro_strv	 rooms = RO_STRV_INIT, why = RO_STRV_INIT;
+	struct ro_strv	 note = RO_STRV_INIT;
+	struct batch	 b;
+	char		 rev[GITSRC_OID_HEX], mine[RO_SHARD_STR_MAX + 16];
+	size_t		 i;
+	int		 error;
+
+	*ok = true;
+	g->signer[0] = '\0';
+	if (g->o.verify == NULL)
+		return RO_OK;
+	git_oid_tostr(rev, sizeof(rev), commit);
+	if ((error = ro_sigverify_commit(g->o.verify, repo, commit, &res,
+	    err)) < 0)
+		return error;
+	if (res.verified) {
+		snprintf(g->signer, sizeof(g->signer), "%s", res.signer);
+		log_info("commit %.12s: signed by %s", rev, res.signer);
+		return RO_OK;
+	}
+	*ok = false;
+	batch_init(&b);
+	snprintf(mine, sizeof(mine), "\"shard\":\"%s\"", g->shard_str);
+	if ((error = ro_notes_read(repo, RO_NOTES_REF, commit, &note,
+	    err)) < 0 && error != RO_ENOTFOUND)
+		goto done;
+	error = RO_OK;
+	for (i = 0; i < note.n; i++)
+		if (strstr(note.v[i], "\"outcome\":\"rejected\"") != NULL &&
+		    strstr(note.v[i], mine) != NULL &&
+		    strstr(note.v[i], "\"" GITSRC_SIG_PREFIX) != NULL)
+			goto done;	/* said before */
+	log_warnx("commit %.12s rejected: %s", rev, res.reason);
+	if ((error = ro_strv_pushf(&why, GITSRC_SIG_PREFIX "%s",
+	    res.reason)) < 0) {
+		ro_err_set(err, error, "out of memory");
+		goto done;
+	}
+	if ((error = touched_rooms(g, commit, paths, &rooms, err)) < 0)
+		goto done;
+	if (rooms.n == 0)
+		error = batch_record(g, &b, commit, NULL, "rejected", &why, err);
+	for (i = 0; i < rooms.n && error == RO_OK; i++) {
+		ro_rooms_rejected(g->o.rooms, rooms.v[i], rev, &why);
+		error = batch_record(g, &b, commit, rooms.v[i], "rejected", &why,
+		    err);
+	}
+	if (error == RO_OK && b.lines.n > 0)
+		error = write_notes(g, &b, commit, err);
+done:
+	batch_release(&b);
+	ro_strv_release(&note);
+	ro_strv_release(&why);
+	ro_strv_release(&rooms);
+	return error;
+}
+
+/* gate() for the whole tree of commit (first start, rewritten history). */
+static int
+gate_full(struct ro_gitsrc *g, const git_oid *commit, bool *ok,
+    struct ro_err *err)
+{
+	struct ro_strv	specs = RO_STRV_INIT;
+	int		error;
+
+	*ok = true;
+	if (g->o.verify == NULL)
+		return RO_OK;
+	if ((error = ro_history_list_specs(ro_gitrepo_git(g->repo), commit,
+	    g->o.path, &specs, err)) == RO_OK)
+		error = gate(g, commit, &specs, ok, err);
+	ro_strv_release(&specs);
+	return error;
+}
+
+/* The changed paths of commit (in own) added to the pending ones. */
+static int
+add_changed(struct ro_gitsrc *g, const git_oid *commit, struct ro_strv *own,
+    struct ro_strv *pending, struct ro_err *err)
+{
+	size_t	i;
+	int	error = RO_OK;
+
+	ro_strv_release(own);
+	if ((error = changed_paths(g, commit, own, err)) < 0)
+		return error;
+	for (i = 0; i < own->n && error == RO_OK; i++)
+		if (!ro_strv_contains(pending, own->v[i]))
+			error = ro_strv_push(pending, own->v[i]);
+	if (error < 0)
+		ro_err_set(err, error, "out of memory");
+	return error;
+}
+
 /* Walk cursor..head and process what is new. */
 static int
 catch_up(struct ro_gitsrc *g, const git_oid *head, struct ro_err *err)
 {
 	git_repository	*repo = ro_gitrepo_git(g->repo);
 	struct ro_history h = RO_HISTORY_INIT;
-	struct ro_strv	 paths = RO_STRV_INIT;
+	struct ro_strv	 paths = RO_STRV_INIT, own = RO_STRV_INIT;
 	struct batch	 b;
 	unsigned	 k = g->o.max_pending != 0 ? g->o.max_pending :
 			    RO_GITSRC_MAX_PENDING;
 	git_oid		 prev;
-	bool		 rewritten = false;
-	size_t		 i;
+	bool		 rewritten = false, *ok = NULL;
+	size_t		 i, last = 0;
 	int		 error;
 
+	if (g->o.verify != NULL && g->stuck &&
+	    git_oid_equal(&g->stuck_head, head) &&
+	    git_oid_equal(&g->stuck_cursor, &g->cursor) &&
+	    g->stuck_gen == ro_sigverify_generation(g->o.verify))
+		return RO_OK;
 	if (!g->have_cursor)
 		return process_full(g, head, false, err);
 	if (git_oid_equal(&g->cursor, head))
@@ -1011,7 +1203,12 @@ catch_up(struct ro_gitsrc *g, const git_oid *head, struct ro_err *err)
 		return error;
 	if (rewritten) {
 		char	old[GITSRC_OID_HEX];
+		bool	fine;
 
+		/* a force push to unverified history: rejected the same
+		 * way, the rooms keep the last verified state */
+		if ((error = gate_full(g, head, &fine, err)) < 0 || !fine)
+			return error;
 		git_oid_tostr(old, sizeof(old), &g->cursor);
 		log_warnx("history rewritten: %.12s is no longer an ancestor of "
 		    "the branch head; reconciling the new head", old);
@@ -1034,30 +1231,62 @@ catch_up(struct ro_gitsrc *g, const git_oid *head, struct ro_err *err)
 		notify_pending(g, &h.ids[i]);
 	prev = g->cursor;
 	if (h.n > k) {
+		/* the newest verified commit is applied; the verified ones
+		 * before it are superseded, the others rejected (gate) */
+		if ((ok = calloc(h.n, sizeof(*ok))) == NULL) {
+			error = ro_err_set(err, RO_ENOMEM, "out of memory");
+			goto done;
+		}
+		for (i = 0; i < h.n && !stopping(g); i++) {
+			ok[i] = true;
+			if (g->o.verify != NULL && ((error = add_changed(g,
+			    &h.ids[i], &own, &paths, err)) < 0 ||
+			    (error = gate(g, &h.ids[i], &own, &ok[i], err)) < 0))
+				goto done;
+			if (ok[i])
+				last = i + 1;
+		}
+		if (last == 0 || stopping(g))
+			goto done;
 		log_info("%zu commits pending (more than %u): %zu superseded",
-		    h.n, k, h.n - 1);
-		for (i = 0; i + 1 < h.n && !stopping(g); i++) {
-			if ((error = supersede(g, &h.ids[i], err)) < 0 ||
-			    (error = changed_paths(g, &h.ids[i], &paths,
+		    h.n, k, last - 1);
+		ro_strv_release(&paths);
+		g->signer[0] = '\0';	/* superseded: not applied */
+		for (i = 0; i < last && !stopping(g); i++) {
+			if ((i + 1 < last && ok[i] &&
+			    (error = supersede(g, &h.ids[i], err)) < 0) ||
+			    (error = add_changed(g, &h.ids[i], &own, &paths,
 			    err)) < 0)
 				goto done;
 		}
-		if ((error = changed_paths(g, &h.ids[h.n - 1], &paths,
-		    err)) < 0)
+		/* the newest verified: gate() again for its signer */
+		if ((error = gate(g, &h.ids[last - 1], &own, &ok[last - 1],
+		    err)) < 0 || !ok[last - 1])
 			goto done;
-		error = process(g, &h.ids[h.n - 1], &prev, &paths, false, false,
-		    err);
+		error = process(g, &h.ids[last - 1], &prev, &paths, false,
+		    false, err);
 		goto done;
 	}
 	for (i = 0; i < h.n && !stopping(g); i++) {
-		ro_strv_release(&paths);
-		if ((error = changed_paths(g, &h.ids[i], &paths, err)) < 0 ||
-		    (error = process(g, &h.ids[i], &prev, &paths, false, false,
+		bool	verified;
+
+		/* paths pile up over rejected commits: the next verified
+		 * one applies the whole difference from the last applied */
+		if ((error = add_changed(g, &h.ids[i], &own, &paths, err)) < 0 ||
+		    (error = gate(g, &h.ids[i], &own, &verified, err)) < 0)
+			goto done;
+		if (!verified)
+			continue;
+		if ((error = process(g, &h.ids[i], &prev, &paths, false, false,
 		    err)) < 0)
 			goto done;
 		prev = h.ids[i];
+		ro_strv_release(&paths);
 	}
 done:
+	g->signer[0] = '\0';
+	free(ok);
+	ro_strv_release(&own);
 	ro_strv_release(&paths);
 	ro_history_release(&h);
 	return error;
@@ -1117,12 +1346,100 @@ pass(struct ro_gitsrc *g, bool resync, bool fetch_now, struct ro_err *err)
 	pthread_mutex_unlock(&g->mu);
 	if ((error = catch_up(g, &head, err)) < 0)
 		return error;
-	if (resync && (error = process_full(g, &head, true, err)) < 0)
+	/* --once fails while the head is not applied for want of a
+	 * verified signature (rejected now or in an earlier run) */
+	g->stuck = false;
+	if (g->o.verify != NULL && (!g->have_cursor ||
+	    !git_oid_equal(&g->cursor, &head)) && !stopping(g)) {
+		g->rejected = g->stuck = true;
+		g->stuck_head = head;
+		if (g->have_cursor)
+			g->stuck_cursor = g->cursor;
+		g->stuck_gen = ro_sigverify_generation(g->o.verify);
+	}
+	/* with signed commits, the drift check is at the last applied
+	 * (verified) commit, never at an unverified head */
+	if (resync && (g->o.verify == NULL || g->have_cursor) &&
+	    (error = process_full(g, g->o.verify != NULL ? &g->cursor : &head,
+	    true, err)) < 0)
 		return error;
 	if (g->o.push_notes && (error = ro_notes_push(g->repo, 0, &pr,
 	    err)) < 0)
 		return error;
 	return RO_OK;
+}
+
+/* Serve one dashboard read at the cursor (Git thread). */
+static void
+serve_read(struct ro_gitsrc *g, struct gitread *rd)
+{
+	struct ro_history_source src;
+	struct ro_err		 err = RO_ERR_INIT;
+	struct ro_diag		 diag = RO_DIAG_INIT;
+	struct ro_buf		 blob = RO_BUF_INIT;
+	struct ro_spec		*spec = NULL;
+	char			 dir[PATH_MAX], rev[GITSRC_OID_HEX] = "";
+	int			 error;
+
+	if (g->repo == NULL || !g->have_cursor) {
+		error = ro_err_set(&err, RO_ENOTFOUND, "the Git source has "
+		    "not processed a commit yet");
+		goto done;
+	}
+	git_oid_tostr(rev, sizeof(rev), &g->cursor);
+	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
+	if ((error = ro_history_read(ro_gitrepo_git(g->repo), &g->cursor,
+	    rd->path, RO_SPEC_FILE_MAX, &blob, &err)) < 0 || !rd->parse)
+		goto done;
+	error = ro_spec_parse_yaml(&spec, rd->path, ro_buf_cstr(&blob),
+	    blob.len, &diag, &err);
+	if (error == RO_OK) {
+		spec_dir(g, rd->path, dir, sizeof(dir));
+		src.repo = ro_gitrepo_git(g->repo);
+		src.commit = g->cursor;
+		src.root = g->o.path;
+		error = ro_seed_resolve(spec, dir, ro_history_seed_reader, &src,
+		    &diag, &err);
+	}
+	if (error == RO_EINVALID && diag.errors.n > 0)
+		ro_err_set(&err, RO_EINVALID, "%s", diag.errors.v[0]);
+done:
+	rd->cb(rd->arg, error, &err, rev, error == RO_OK ? &blob : NULL,
+	    error == RO_OK ? spec : NULL);
+	if (error != RO_OK)
+		ro_spec_free(spec);
+	ro_diag_release(&diag);
+	ro_buf_release(&blob);
+	free(rd->path);
+}
+
+int
+ro_gitsrc_read_spec(struct ro_gitsrc *g, const char *path, bool parse,
+    ro_gitsrc_read_cb *cb, void *arg, struct ro_err *err)
+{
+	struct gitread	*rd;
+	int		 error = RO_OK;
+
+	pthread_mutex_lock(&g->mu);
+	if (g->stop)
+		error = ro_err_set(err, RO_EAGAIN, "the agent is shutting down");
+	else if (g->nreads == RO_GITSRC_READS_MAX)
+		error = ro_err_set(err, RO_EAGAIN, "too many reads of the Git "
+		    "source at once");
+	else {
+		rd = &g->reads[g->nreads];
+		if ((rd->path = strdup(path)) == NULL)
+			error = ro_err_set(err, RO_ENOMEM, "out of memory");
+		else {
+			rd->parse = parse;
+			rd->cb = cb;
+			rd->arg = arg;
+			g->nreads++;
+			pthread_cond_signal(&g->cv);
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return error;
 }
 
 static void *
@@ -1133,16 +1450,27 @@ run(void *arg)
 	unsigned		 what;
 	bool			 first = true;
 	int			 error;
+	struct gitread		 reads[RO_GITSRC_READS_MAX];
+	size_t			 nreads, i;
 
 	for (;;) {
 		pthread_mutex_lock(&g->mu);
-		while (!g->stop && g->triggers == 0 && !first)
+		while (!g->stop && g->triggers == 0 && g->nreads == 0 &&
+		    !first)
 			pthread_cond_wait(&g->cv, &g->mu);
 		what = first ? RO_GITSRC_CHECK : g->triggers;
 		g->triggers = 0;
+		/* all of them; when stopping, ro_gitsrc_free() answers */
+		nreads = g->stop ? 0 : g->nreads;
+		memcpy(reads, g->reads, nreads * sizeof(*reads));
+		g->nreads -= nreads;
 		pthread_mutex_unlock(&g->mu);
+		for (i = 0; i < nreads; i++)
+			serve_read(g, &reads[i]);
 		if (stopping(g))
 			break;
+		if (what == 0)
+			continue;	/* reads only */
 		ro_err_clear(&err);
 		if (g->repo == NULL) {
 			if ((error = ro_gitrepo_open(&g->repo, &g->o.repo,
@@ -1277,11 +1605,20 @@ ro_gitsrc_request_stop(struct ro_gitsrc *g)
 void
 ro_gitsrc_free(struct ro_gitsrc *g)
 {
+	size_t	i;
+
 	if (g == NULL)
 		return;
 	ro_gitsrc_request_stop(g);
 	if (g->started)
 		pthread_join(g->tid, NULL);
+	for (i = 0; i < g->nreads; i++) {	/* never served */
+		struct ro_err	e = RO_ERR_INIT;
+
+		ro_err_set(&e, RO_EAGAIN, "the agent is shutting down");
+		g->reads[i].cb(g->reads[i].arg, RO_EAGAIN, &e, "", NULL, NULL);
+		free(g->reads[i].path);
+	}
 	ro_gitrepo_free(g->repo);
 	ro_specidx_release(&g->idx);
 	pthread_cond_destroy(&g->cv);

@@ -302,19 +302,18 @@ int
 ro_intent_recorded(const char *path, const char *record, bool *yes,
     struct ro_err *err)
 {
-	struct ro_audit_filter	 f = RO_AUDIT_FILTER_INIT;
+	struct ro_audit_query	 q = RO_AUDIT_QUERY_INIT;
 	cJSON			*found;
 	int			 error;
 
 	*yes = false;
 	if ((found = cJSON_CreateArray()) == NULL)
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	f.id = record;
+	q.id = record;
+	q.count = 1;
 	/* backwards from the end: the record is one of the last */
-	if ((error = ro_auditlog_read(path, &f, 1, 0, found, NULL, err)) ==
-	    RO_OK)
+	if ((error = ro_auditlog_read(path, &q, found, NULL, err)) == RO_OK)
 		*yes = cJSON_GetArraySize(found) > 0;
-	ro_audit_filter_release(&f);
 	cJSON_Delete(found);
 	return error;
 }

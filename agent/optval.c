@@ -1,9 +1,12 @@
 /*
- * optval.c: the one parser of option values, shared by the CLI verbs
- * (cli.c), the agent's flags, environment and config file (config.c) and
- * the HTTP API's listen address (api.c): booleans, counts, ratios,
- * durations and listen addresses. Strict: no spaces, no signs, no
- * leading zeros, nothing a second reader could take differently.
+ * optval.c: the one parser of option values, for every verb's flags, the
+ * ROOMOPS_* environment and the config file (config.c), so that a value
+ * means the same wherever it is given: booleans are true or false;
+ * integers plain decimals within a range, without sign or leading zero;
+ * ratios DIGITS[.DIGITS] from 0 to 1; durations <digits><unit> parts
+ * (h, m, s, ms) largest first; listen addresses HOST:PORT or [V6]:PORT.
+ * Errors name where the value came from ("--max-kicks", an environment
+ * variable, "file:line:col: key") and quote the value.
  */
 #include <sys/socket.h>
 
@@ -11,23 +14,20 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "roomops/err.h"
+#include "roomops/node.h"
 #include "optval.h"
 
 #include "../common/banned.h"
 
-const char ro_optval_too_large[] = "too large";
-
-/* Durations */
+const char RO_OPTVAL_TOO_LARGE[] = "too large";
 
 int
-ro_optval_duration(const char *s, uint64_t max_ms, uint64_t *out,
+ro_optval_parse_duration(const char *s, uint64_t max_ms, uint64_t *out,
     const char **why)
 {
 	static const struct {
@@ -63,7 +63,7 @@ ro_optval_duration(const char *s, uint64_t max_ms, uint64_t *out,
 		}
 		for (v = 0; *p >= '0' && *p <= '9'; p++) {
 			if (v > (UINT64_MAX - 9) / 10) {
-				*why = ro_optval_too_large;
+				*why = RO_OPTVAL_TOO_LARGE;
 				return RO_EINVALID;
 			}
 			v = v * 10 + (uint64_t)(*p - '0');
@@ -91,7 +91,7 @@ ro_optval_duration(const char *s, uint64_t max_ms, uint64_t *out,
 			return RO_EINVALID;
 		}
 		if (v > (UINT64_MAX - total) / units[u].ms) {
-			*why = ro_optval_too_large;
+			*why = RO_OPTVAL_TOO_LARGE;
 			return RO_EINVALID;
 		}
 		total += v * units[u].ms;
@@ -100,7 +100,7 @@ ro_optval_duration(const char *s, uint64_t max_ms, uint64_t *out,
 		p += ulen;
 	}
 	if (total > max_ms) {
-		*why = ro_optval_too_large;
+		*why = RO_OPTVAL_TOO_LARGE;
 		return RO_EINVALID;
 	}
 	*out = total;
@@ -138,10 +138,10 @@ ro_optval_format_duration(uint64_t ms, char *buf, size_t len)
 	return buf;
 }
 
-/* Scalar parsers: strict, no spaces, no signs */
+/* Scalars: strict, no spaces, no signs */
 
-bool
-ro_optval_bool(const char *s, bool *out)
+static bool
+parse_bool(const char *s, bool *out)
 {
 	if (strcmp(s, "true") == 0)
 		*out = true;
@@ -153,8 +153,8 @@ ro_optval_bool(const char *s, bool *out)
 }
 
 /* Decimal digits without leading zeros, within min..max. */
-bool
-ro_optval_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+static bool
+parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	uint64_t	v = 0;
 	const char	*p;
@@ -173,8 +173,8 @@ ro_optval_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 /* DIGITS[.DIGITS] within 0..1. */
-bool
-ro_optval_ratio(const char *s, double *out)
+static bool
+parse_ratio(const char *s, double *out)
 {
 	const char	*p = s;
 	char		*end;
@@ -200,16 +200,22 @@ ro_optval_ratio(const char *s, double *out)
 	return true;
 }
 
-/* The numeric address (or localhost) of a listen value into ss. */
+/*
+ * Fill ss from a listen host (without brackets) and port: an IPv4
+ * address, "localhost" (127.0.0.1) or an IPv6 address. Names are not
+ * resolved: a listener binds addresses, and a name that resolves at start
+ * but not at the next would be a failure found too late.
+ */
 static bool
-listen_sockaddr(const char *host, bool v6, unsigned port,
-    struct sockaddr_storage *ss)
+to_sockaddr(const char *host, unsigned port, struct sockaddr_storage *ss)
 {
 	struct sockaddr_in	*in = (struct sockaddr_in *)ss;
 	struct sockaddr_in6	*in6 = (struct sockaddr_in6 *)ss;
 
 	memset(ss, 0, sizeof(*ss));
-	if (v6) {
+	if (port > 65535)
+		return false;
+	if (strchr(host, ':') != NULL) {
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)port);
 		return inet_pton(AF_INET6, host, &in6->sin6_addr) == 1;
@@ -223,13 +229,12 @@ listen_sockaddr(const char *host, bool v6, unsigned port,
 	return inet_pton(AF_INET, host, &in->sin_addr) == 1;
 }
 
-int
-ro_optval_listen(const char *s, char **host, unsigned *port,
-    const char **why)
+/* "HOST:PORT" or "[V6]:PORT"; *host is a new string without brackets. */
+static int
+parse_listen(const char *s, char **host, unsigned *port, const char **why)
 {
 	struct sockaddr_storage	 ss;
 	const char		*h, *hend, *colon;
-	char			 addr[INET6_ADDRSTRLEN + 1];
 	uint64_t		 v;
 	bool			 v6 = s[0] == '[';
 
@@ -257,38 +262,104 @@ ro_optval_listen(const char *s, char **host, unsigned *port,
 		*why = "empty address";
 		return RO_EINVALID;
 	}
-	if (!ro_optval_uint(colon + 1, 0, 65535, &v)) {
+	if (!parse_uint(colon + 1, 0, 65535, &v)) {
 		*why = "port must be a number 0..65535";
 		return RO_EINVALID;
 	}
-	if ((size_t)(hend - h) >= sizeof(addr)) {
-		*why = "not a numeric address";
-		return RO_EINVALID;
-	}
-	memcpy(addr, h, (size_t)(hend - h));
-	addr[hend - h] = '\0';
-	if (!listen_sockaddr(addr, v6, (unsigned)v, &ss)) {
-		*why = v6 ? "not a numeric IPv6 address" : "not a numeric "
-		    "address (an IPv4 address or localhost; host names are "
-		    "not resolved)";
-		return RO_EINVALID;
-	}
-	if ((*host = strdup(addr)) == NULL)
+	if ((*host = strndup(h, (size_t)(hend - h))) == NULL)
 		return RO_ENOMEM;
+	if (!to_sockaddr(*host, (unsigned)v, &ss)) {
+		free(*host);
+		*host = NULL;
+		*why = v6 ? "not an IPv6 address" : "expected an IPv4 address "
+		    "or localhost (names are not resolved; 0.0.0.0 listens "
+		    "on every address)";
+		return RO_EINVALID;
+	}
 	*port = (unsigned)v;
 	return RO_OK;
 }
 
 int
-ro_optval_listen_addr(const char *host, unsigned port,
-    struct sockaddr_storage *ss, bool *v6, struct ro_err *err)
+ro_optval_bool(const char *at, const char *raw, bool *out,
+    struct ro_err *err)
 {
-	if (host == NULL || host[0] == '\0' || port > 65535)
-		return ro_err_set(err, RO_EINVALID, "listen address is empty "
-		    "or its port out of range");
-	*v6 = strchr(host, ':') != NULL;
-	if (!listen_sockaddr(host, *v6, port, ss))
-		return ro_err_set(err, RO_EINVALID, "listen address \"%s\": "
-		    "not a numeric address", host);
+	char	q[RO_NODE_QUOTE_SIZE];
+
+	if (parse_bool(raw, out))
+		return RO_OK;
+	return ro_err_set(err, RO_EINVALID, "%s: invalid boolean %s (expected "
+	    "true or false)", at, ro_node_quote(q, raw, strlen(raw)));
+}
+
+int
+ro_optval_uint(const char *at, const char *raw, uint64_t min, uint64_t max,
+    uint64_t *out, struct ro_err *err)
+{
+	char	q[RO_NODE_QUOTE_SIZE];
+
+	if (parse_uint(raw, min, max, out))
+		return RO_OK;
+	return ro_err_set(err, RO_EINVALID, "%s: invalid integer %s (expected "
+	    "%ju..%ju)", at, ro_node_quote(q, raw, strlen(raw)),
+	    (uintmax_t)min, (uintmax_t)max);
+}
+
+int
+ro_optval_ratio(const char *at, const char *raw, double *out,
+    struct ro_err *err)
+{
+	char	q[RO_NODE_QUOTE_SIZE];
+
+	if (parse_ratio(raw, out))
+		return RO_OK;
+	return ro_err_set(err, RO_EINVALID, "%s: invalid ratio %s (expected a "
+	    "decimal from 0 to 1, such as 0.5)", at,
+	    ro_node_quote(q, raw, strlen(raw)));
+}
+
+int
+ro_optval_duration(const char *at, const char *raw, uint64_t max_ms,
+    uint64_t *out, struct ro_err *err)
+{
+	char		 q[RO_NODE_QUOTE_SIZE], dur[32];
+	const char	*why;
+
+	if (ro_optval_parse_duration(raw, max_ms, out, &why) == RO_OK)
+		return RO_OK;
+	ro_node_quote(q, raw, strlen(raw));
+	if (why == RO_OPTVAL_TOO_LARGE)
+		return ro_err_set(err, RO_EINVALID, "%s: invalid duration %s: "
+		    "too large (at most %s)", at, q,
+		    ro_optval_format_duration(max_ms, dur, sizeof(dur)));
+	return ro_err_set(err, RO_EINVALID, "%s: invalid duration %s: %s", at,
+	    q, why);
+}
+
+int
+ro_optval_listen(const char *at, const char *raw, char **host,
+    unsigned *port, struct ro_err *err)
+{
+	char		 q[RO_NODE_QUOTE_SIZE];
+	const char	*why;
+	int		 error;
+
+	if ((error = parse_listen(raw, host, port, &why)) == RO_OK)
+		return RO_OK;
+	if (error == RO_ENOMEM)
+		return ro_err_set(err, error, "out of memory");
+	return ro_err_set(err, error, "%s: invalid address %s: %s", at,
+	    ro_node_quote(q, raw, strlen(raw)), why);
+}
+
+int
+ro_optval_sockaddr(const char *host, unsigned port,
+    struct sockaddr_storage *ss, struct ro_err *err)
+{
+	if (host == NULL || !to_sockaddr(host, port, ss))
+		return ro_err_set(err, RO_EINVALID, "listen address %s:%u: "
+		    "expected an IPv4 address, localhost or an IPv6 address, "
+		    "and a port 0..65535", host != NULL ? host : "(none)",
+		    port);
 	return RO_OK;
 }

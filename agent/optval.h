@@ -1,50 +1,60 @@
 /*
- * optval.h: option values, parsed one way for every source: the verbs'
- * flags (cli.c), the agent's flags, ROOMOPS_* environment variables and
- * config file (config.c), and the HTTP API's listen address (api.c).
+ * optval.h: the one parser of option values (flags of every verb,
+ * ROOMOPS_* environment variables, the config file): one syntax and one
+ * error message per kind of value, so that a value accepted in one place
+ * is accepted everywhere.
  *
- *   boolean   true | false
- *   count     decimal digits, no sign, no leading zero, within min..max
- *   ratio     DIGITS[.DIGITS] within 0..1
- *   duration  "0" or <digits><unit> parts, units h m s ms, largest first
- *   listen    IPV4:PORT, localhost:PORT or [IPV6]:PORT, numeric
- *             addresses only (host names are not resolved), port 0..65535
+ * at names where the value came from ("--max-kicks", "ROOMOPS_PRUNE",
+ * "/etc/roomops.yaml:4:11: prune"); messages read
+ *   --prune: invalid boolean "yes" (expected true or false)
  *
- * Pure functions of their arguments: any thread.
+ * Thread rules: none (pure functions).
  */
 #ifndef RO_OPTVAL_H
 #define RO_OPTVAL_H
-
-#include <sys/socket.h>
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "roomops/err.h"
 
-/* The reason ro_optval_duration gives for a value over max_ms. */
-extern const char ro_optval_too_large[];
-
-bool	ro_optval_bool(const char *s, bool *out);
-bool	ro_optval_uint(const char *s, uint64_t min, uint64_t max,
-	    uint64_t *out);
-bool	ro_optval_ratio(const char *s, double *out);
-/* Milliseconds of s, at most max_ms. RO_EINVALID with *why set (a static
- * string; ro_optval_too_large when over max_ms). */
-int	ro_optval_duration(const char *s, uint64_t max_ms, uint64_t *out,
-	    const char **why);
-/* ms in the canonical form ("1h30m", "0"); returns buf. */
-const char *ro_optval_format_duration(uint64_t ms, char *buf, size_t len);
+/* true or false. RO_EINVALID otherwise. */
+int	ro_optval_bool(const char *at, const char *raw, bool *out,
+	    struct ro_err *err);
+/* Decimal digits without sign or leading zero, within min..max. */
+int	ro_optval_uint(const char *at, const char *raw, uint64_t min,
+	    uint64_t max, uint64_t *out, struct ro_err *err);
+/* DIGITS[.DIGITS] from 0 to 1. */
+int	ro_optval_ratio(const char *at, const char *raw, double *out,
+	    struct ro_err *err);
+/* "0" or <digits><unit> parts (h, m, s, ms), largest first; ms out. */
+int	ro_optval_duration(const char *at, const char *raw, uint64_t max_ms,
+	    uint64_t *out, struct ro_err *err);
 /*
- * "ADDR:PORT" or "[IPV6]:PORT" into *host (new string, no brackets; free
- * it) and *port. RO_EINVALID with *why set, RO_ENOMEM.
+ * "HOST:PORT" or "[IPV6]:PORT", port 0..65535 (0: any free port); HOST
+ * is an IPv4 address or localhost, the bracketed form an IPv6 address.
+ * Names are not resolved. *host is a new string without brackets (free
+ * it).
+ * @return RO_OK, RO_EINVALID, RO_ENOMEM
  */
-int	ro_optval_listen(const char *s, char **host, unsigned *port,
+int	ro_optval_listen(const char *at, const char *raw, char **host,
+	    unsigned *port, struct ro_err *err);
+/* The socket address of a host and port that ro_optval_listen() gave.
+ * RO_EINVALID for anything it would refuse. */
+int	ro_optval_sockaddr(const char *host, unsigned port,
+	    struct sockaddr_storage *ss, struct ro_err *err);
+
+/*
+ * The duration syntax alone: *why says what is wrong (a static string;
+ * RO_OPTVAL_TOO_LARGE when over max_ms). RO_OK or RO_EINVALID.
+ */
+int	ro_optval_parse_duration(const char *s, uint64_t max_ms, uint64_t *out,
 	    const char **why);
-/* A host and port ro_optval_listen gave into a socket address (*v6: an
- * IPv6 one). RO_EINVALID. */
-int	ro_optval_listen_addr(const char *host, unsigned port,
-	    struct sockaddr_storage *ss, bool *v6, struct ro_err *err);
+extern const char RO_OPTVAL_TOO_LARGE[];
+/* ms as "1h30m", "100ms" or "0" in buf; returns buf. */
+const char *ro_optval_format_duration(uint64_t ms, char *buf, size_t len);
 
 #endif

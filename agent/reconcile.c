@@ -501,6 +501,7 @@ run_cycle(struct cycle *cy, bool first, bool *again, struct ro_err *err)
 	cy->rec.source = o->source != NULL ? o->source : "api";
 	cy->rec.agent = ro_version();
 	cy->rec.shard = o->shard != NULL ? o->shard : "0/1";
+	cy->rec.signer = o->signer;
 	if (first) {
 		for (i = 0; o->warnings != NULL && i < o->warnings->n; i++)
 			if (ro_strv_push(&cy->rec.warnings,
@@ -775,6 +776,7 @@ ro_reconcile_audit_only(const struct ro_reconcile_opts *o, const char *room,
 	rec.outcome = outcome;
 	rec.agent = ro_version();
 	rec.shard = o->shard != NULL ? o->shard : "0/1";
+	rec.signer = o->signer;
 	ro_buf_init(&line, RO_AUDIT_LINE_MAX);
 	if ((errors != NULL && ro_strv_copy(&rec.errors, errors) < 0) ||
 	    (o->warnings != NULL && ro_strv_copy(&rec.warnings,

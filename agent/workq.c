@@ -59,6 +59,7 @@ ro_job_free(struct ro_job *j)
 	free(j->source);
 	free(j->rev);
 	free(j->cid);
+	free(j->signer);
 	free(j);
 }
 
@@ -143,6 +144,7 @@ run_job(struct ro_workq *q, struct ro_client *c, struct ro_job *j,
 	o.source = j->source;
 	o.rev = j->rev;
 	o.cid = j->cid;
+	o.signer = j->signer;
 	o.guard.confirmed = j->confirm || ro_rooms_confirmed(q->opts.rooms,
 	    j->room_id, j->rev);
 	if ((rb = ro_spec_annotation(j->spec, "roomops/rollback")) != NULL &&

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,8 @@ ro_audit_format(const struct ro_audit_rec *r, struct ro_buf *out)
 	    (error = ro_buf_printf(&b, ",\"durationMs\":%ld", r->duration_ms)) <
 	    0 || (error = add_field(&b, "agent", r->agent)) < 0 ||
 	    (error = add_field(&b, "shard", r->shard)) < 0 ||
+	    (r->signer != NULL &&
+	    (error = add_field(&b, "signer", r->signer)) < 0) ||
 	    (error = ro_buf_addstr(&b, "}\n")) < 0)
 		goto done;
 	error = ro_buf_add(out, b.ptr, b.len);
@@ -314,61 +317,11 @@ ro_auditlog_close(struct ro_auditlog *log)
 	log->path = NULL;
 }
 
-/* Filter */
-
-void
-ro_audit_filter_release(struct ro_audit_filter *f)
-{
-	free(f->rev_hit);
-	f->rev_hit = NULL;
-}
-
-bool
-ro_audit_rec_is(const cJSON *rec, const char *key, const char *want)
-{
-	const cJSON	*v;
-
-	if (want == NULL)
-		return true;
-	v = cJSON_GetObjectItemCaseSensitive(rec, key);
-	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
-}
-
-int
-ro_audit_filter_match(struct ro_audit_filter *f, const cJSON *rec,
-    struct ro_err *err)
-{
-	const cJSON	*v;
-	size_t		 n;
-
-	if (!cJSON_IsObject(rec) || !ro_audit_rec_is(rec, "room", f->room) ||
-	    !ro_audit_rec_is(rec, "correlationId", f->cid) ||
-	    !ro_audit_rec_is(rec, "id", f->id))
-		return 0;
-	if (f->rev == NULL)
-		return 1;
-	v = cJSON_GetObjectItemCaseSensitive(rec, "rev");
-	n = strlen(f->rev);
-	if (!cJSON_IsString(v) || strncmp(v->valuestring, f->rev, n) != 0)
-		return 0;
-	if (f->rev_hit == NULL) {
-		if ((f->rev_hit = strdup(v->valuestring)) == NULL)
-			return ro_err_set(err, RO_ENOMEM, "out of memory");
-		return 1;
-	}
-	if (strcmp(f->rev_hit, v->valuestring) != 0)
-		return ro_err_set(err, RO_EINVALID, "revision %s is ambiguous: "
-		    "%.40s and %.40s both start with it", f->rev, f->rev_hit,
-		    v->valuestring);
-	return 1;
-}
-
 /*
  * A filter value that JSON writers copy verbatim (ro_buf_add_json_str
  * escapes none of these characters): a record whose field has the value
- * (or, for a revision, starts with it) holds it as a substring, so a line
- * without it cannot match and is not parsed. Ids, revisions and room ids
- * are all plain.
+ * holds it as a substring, so a line without it cannot match and is not
+ * parsed. Ids, revisions, their prefixes and room ids are all plain.
  */
 static bool
 plain(const char *v)
@@ -385,59 +338,109 @@ plain(const char *v)
 	return true;
 }
 
-bool
-ro_audit_filter_may_match(const struct ro_audit_filter *f, const char *p,
-    size_t n)
+/* May s stand for a longer revision: RO_AUDIT_REV_PREFIX_MIN or more
+ * lower-case hex digits? */
+static bool
+rev_prefix(const char *s)
 {
-	const char *const	need[] = { f->room, f->rev, f->cid, f->id };
-	size_t			i;
+	size_t	n;
 
-	for (i = 0; i < RO_NELEM(need); i++)
-		if (plain(need[i]) &&
-		    memmem(p, n, need[i], strlen(need[i])) == NULL)
+	for (n = 0; s[n] != '\0'; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' &&
+		    s[n] <= 'f')))
 			return false;
+	return n >= RO_AUDIT_REV_PREFIX_MIN;
+}
+
+bool
+ro_audit_rec_is(const cJSON *rec, const char *key, const char *want)
+{
+	const cJSON	*v;
+
+	if (want == NULL)
+		return true;
+	v = cJSON_GetObjectItemCaseSensitive(rec, key);
+	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
+}
+
+void
+ro_audit_match_init(struct ro_audit_match *m, const struct ro_audit_query *q)
+{
+	memset(m, 0, sizeof(*m));
+	m->q = q;
+	m->prefix = q->rev != NULL && rev_prefix(q->rev);
+}
+
+bool
+ro_audit_match(struct ro_audit_match *m, const cJSON *rec)
+{
+	const struct ro_audit_query	*q = m->q;
+	const cJSON			*v;
+	const char			*rev;
+
+	if (!cJSON_IsObject(rec) || !ro_audit_rec_is(rec, "room", q->room) ||
+	    !ro_audit_rec_is(rec, "correlationId", q->cid) ||
+	    !ro_audit_rec_is(rec, "id", q->id))
+		return false;
+	if (q->rev == NULL)
+		return true;
+	v = cJSON_GetObjectItemCaseSensitive(rec, "rev");
+	if (!cJSON_IsString(v))
+		return false;
+	rev = v->valuestring;
+	if (strcmp(rev, q->rev) == 0)
+		return true;
+	if (!m->prefix || strncmp(rev, q->rev, strlen(q->rev)) != 0)
+		return false;
+	/* an abbreviation: it must name one revision only */
+	if (m->rev[0] == '\0')
+		snprintf(m->rev, sizeof(m->rev), "%s", rev);
+	else if (strcmp(m->rev, rev) != 0 && m->other[0] == '\0')
+		snprintf(m->other, sizeof(m->other), "%s", rev);
 	return true;
 }
 
-/* Reader: the log backwards, from its end, in blocks */
+int
+ro_audit_match_check(const struct ro_audit_match *m, struct ro_err *err)
+{
+	if (m->other[0] == '\0')
+		return RO_OK;
+	return ro_err_set(err, RO_EINVALID, "revision %s is ambiguous: it "
+	    "abbreviates %.12s... and %.12s... (give more digits)", m->q->rev,
+	    m->rev, m->other);
+}
 
-struct tail {
-	struct ro_audit_filter	*f;
-	cJSON			*found;		/* newest first */
-	size_t			 nfound;
-	size_t			 bad;
-	int			 error;		/* of the filter */
-	struct ro_err		*err;
-};
-
-/* One line (not NUL-terminated): blank lines are skipped; malformed or
- * over-long ones counted when they could hold a match. */
-static void
-tail_line(struct tail *t, const char *p, size_t n)
+/* One line of the log (not NUL-terminated): added to found (newest
+ * first) when it is a record that matches; 1 then, else 0. */
+static int
+read_line(struct ro_audit_match *m, const char *const *need, size_t nneed,
+    const char *p, size_t n, cJSON *found, size_t *bad)
 {
 	cJSON	*o;
-	int	 rc;
+	size_t	 i;
 
-	if (n == 0 || t->error < 0 || !ro_audit_filter_may_match(t->f, p, n))
-		return;
+	if (n == 0 || (n == 1 && p[0] == '\r'))
+		return 0;
+	for (i = 0; i < nneed; i++)
+		if (memmem(p, n, need[i], strlen(need[i])) == NULL)
+			return 0;	/* cannot match: not parsed */
 	o = n > RO_AUDIT_LINE_MAX ? NULL : cJSON_ParseWithLength(p, n);
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
-		t->bad++;
-		return;
+		(*bad)++;
+		return 0;
 	}
-	if ((rc = ro_audit_filter_match(t->f, o, t->err)) <= 0) {
+	if (!ro_audit_match(m, o)) {
 		cJSON_Delete(o);
-		t->error = rc;
-		return;
+		return 0;
 	}
-	cJSON_AddItemToArray(t->found, o);
-	t->nfound++;
+	cJSON_AddItemToArray(found, o);
+	return 1;
 }
 
-/* pread n bytes at pos into b. */
+/* pread exactly n bytes at pos. */
 static int
-read_at(int fd, char *b, size_t n, off_t pos, const char *path,
+read_at(int fd, const char *path, char *b, size_t n, off_t pos,
     struct ro_err *err)
 {
 	size_t	got;
@@ -449,88 +452,50 @@ read_at(int fd, char *b, size_t n, off_t pos, const char *path,
 			r = 0;
 			continue;
 		}
-		if (r <= 0)
-			return r == 0 ? ro_err_set(err, RO_EIO, "audit log %s: "
-			    "shorter than it was", path) : ro_err_errno(err,
-			    RO_EIO, "audit log %s", path);
+		if (r == 0)
+			return ro_err_set(err, RO_EIO, "audit log %s: shorter "
+			    "than it was", path);
+		if (r == -1)
+			return ro_err_errno(err, RO_EIO, "audit log %s", path);
 	}
 	return RO_OK;
 }
 
-/* Read backwards until count records were found or scan_max bytes read. */
-static int
-tail_scan(struct tail *t, int fd, off_t size, size_t count,
-    unsigned long long scan_max, const char *path)
-{
-	const size_t		 cap = RO_AUDIT_BLOCK + RO_AUDIT_LINE_MAX;
-	unsigned long long	 scanned = 0;
-	char			*b, *nl;
-	size_t			 len = 0, n;
-	off_t			 pos = size;
-	bool			 skipping = false;
-	int			 error = RO_OK;
-
-	if ((b = malloc(cap)) == NULL)
-		return ro_err_set(t->err, RO_ENOMEM, "out of memory");
-	for (;;) {
-		/* the complete lines: each one after a newline */
-		while ((count == 0 || t->nfound < count) && t->error == 0 &&
-		    (nl = memrchr(b, '\n', len)) != NULL) {
-			tail_line(t, nl + 1, len - (size_t)(nl + 1 - b));
-			len = (size_t)(nl - b);
-		}
-		if (t->error < 0 || (count > 0 && t->nfound >= count))
-			break;
-		if (pos == 0) {			/* the file's first line */
-			if (!skipping)
-				tail_line(t, b, len);
-			break;
-		}
-		if (scan_max > 0 && scanned >= scan_max)
-			break;
-		n = pos < (off_t)RO_AUDIT_BLOCK ? (size_t)pos : RO_AUDIT_BLOCK;
-		if (len + n > cap) {	/* over RO_AUDIT_LINE_MAX: skipped */
-			len = 0;
-			skipping = true;
-			t->bad++;
-		}
-		memmove(b + n, b, len);
-		pos -= (off_t)n;
-		if ((error = read_at(fd, b, n, pos, path, t->err)) < 0)
-			goto done;
-		scanned += n;
-		len += n;
-		if (skipping) {		/* the rest of the long line */
-			if ((nl = memrchr(b, '\n', n)) == NULL)
-				len = 0;
-			else {
-				len = (size_t)(nl - b);
-				skipping = false;
-			}
-		}
-	}
-	error = t->error < 0 ? t->error : RO_OK;
-done:
-	free(b);
-	return error;
-}
-
+/*
+ * The log only grows (months of records), so it is read backwards in
+ * blocks from its end: the scan stops once q->count records matched or
+ * q->scan_max bytes were read, and memory stays bounded by one block and
+ * one line (a line over RO_AUDIT_LINE_MAX is skipped and counted bad).
+ */
 int
-ro_auditlog_read(const char *path, struct ro_audit_filter *f, size_t count,
-    unsigned long long scan_max, cJSON *arr, size_t *bad, struct ro_err *err)
+ro_auditlog_read(const char *path, const struct ro_audit_query *q,
+    cJSON *arr, size_t *bad, struct ro_err *err)
 {
-	struct ro_audit_filter	 any = RO_AUDIT_FILTER_INIT;
-	struct tail		 t;
+	struct ro_audit_match	 m;
 	struct stat		 st;
-	cJSON			*item;
-	size_t			 n;
+	const char		*need[4];
+	cJSON			*found = NULL, *item;
+	char			*b = NULL, *nl;
+	const size_t		 cap = RO_AUDIT_READ_BLOCK + RO_AUDIT_LINE_MAX;
+	size_t			 len = 0, n, nneed = 0, nfound = 0, nbad;
+	size_t			 want = q->count != 0 ? q->count : SIZE_MAX;
+	unsigned long long	 scanned = 0;
+	off_t			 pos;
+	bool			 skipping = false;
 	int			 fd, error = RO_OK;
 
-	memset(&t, 0, sizeof(t));
-	t.f = f != NULL ? f : &any;
-	t.err = err;
-	if (bad != NULL)
-		*bad = 0;
+	if (bad == NULL)
+		bad = &nbad;
+	*bad = 0;
+	ro_audit_match_init(&m, q);
+	if (plain(q->room))
+		need[nneed++] = q->room;
+	if (plain(q->rev))
+		need[nneed++] = q->rev;
+	if (plain(q->cid))
+		need[nneed++] = q->cid;
+	if (plain(q->id))
+		need[nneed++] = q->id;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? RO_OK : ro_err_errno(err, RO_EIO,
 		    "audit log %s", path);
@@ -543,21 +508,60 @@ ro_auditlog_read(const char *path, struct ro_audit_filter *f, size_t count,
 		    "file", path);
 		goto done;
 	}
-	if ((t.found = cJSON_CreateArray()) == NULL) {
+	if ((found = cJSON_CreateArray()) == NULL ||
+	    (b = malloc(cap)) == NULL) {
 		error = ro_err_set(err, RO_ENOMEM, "out of memory");
 		goto done;
 	}
-	if ((error = tail_scan(&t, fd, st.st_size, count, scan_max,
-	    path)) < 0)
+	pos = st.st_size;
+	for (;;) {
+		/* the complete lines: each one after a newline */
+		while (nfound < want && (nl = memrchr(b, '\n', len)) != NULL) {
+			nfound += (size_t)read_line(&m, need, nneed, nl + 1,
+			    len - (size_t)(nl + 1 - b), found, bad);
+			len = (size_t)(nl - b);
+		}
+		if (nfound >= want)
+			break;
+		if (pos == 0) {			/* the file's first line */
+			if (!skipping)
+				(void)read_line(&m, need, nneed, b, len, found,
+				    bad);
+			break;
+		}
+		if (q->scan_max != 0 && scanned >= q->scan_max)
+			break;
+		n = pos < (off_t)RO_AUDIT_READ_BLOCK ? (size_t)pos :
+		    RO_AUDIT_READ_BLOCK;
+		if (len + n > cap) {	/* over RO_AUDIT_LINE_MAX: skipped */
+			len = 0;
+			skipping = true;
+			(*bad)++;
+		}
+		memmove(b + n, b, len);
+		pos -= (off_t)n;
+		if ((error = read_at(fd, path, b, n, pos, err)) < 0)
+			goto done;
+		scanned += n;
+		len += n;
+		if (skipping) {		/* the rest of the long line */
+			if ((nl = memrchr(b, '\n', n)) == NULL)
+				len = 0;
+			else {
+				len = (size_t)(nl - b);
+				skipping = false;
+			}
+		}
+	}
+	if ((error = ro_audit_match_check(&m, err)) < 0)
 		goto done;
 	/* found is newest first */
-	while ((n = (size_t)cJSON_GetArraySize(t.found)) > 0 &&
-	    (item = cJSON_DetachItemFromArray(t.found, (int)n - 1)) != NULL)
+	while ((n = (size_t)cJSON_GetArraySize(found)) > 0 &&
+	    (item = cJSON_DetachItemFromArray(found, (int)n - 1)) != NULL)
 		cJSON_AddItemToArray(arr, item);
-	if (bad != NULL)
-		*bad = t.bad;
 done:
 	close(fd);
-	cJSON_Delete(t.found);
+	free(b);
+	cJSON_Delete(found);
 	return error;
 }

@@ -19,6 +19,7 @@
 #include "roomops/buf.h"
 #include "roomops/clock.h"	/* ro_uuid, ro_now_*: records use them */
 #include "roomops/plan.h"	/* enum ro_op */
+#include "roomops/err.h"
 #include "roomops/strv.h"
 
 #define RO_AUDIT_LINE_MAX	(256u << 10)	/* bytes per record */
@@ -44,6 +45,9 @@ struct ro_audit_rec {
 	long		 duration_ms;
 	const char	*agent;		/* version */
 	const char	*shard;		/* "I/N" */
+	const char	*signer;	/* verified signer of the commit
+					   (fingerprint or SSH principal);
+					   NULL: no "signer" field */
 };
 
 /* Count one item of operation op in d. */
@@ -109,55 +113,63 @@ void	ro_auditlog_cancel(struct ro_auditlog *log);
 void	ro_auditlog_close(struct ro_auditlog *log);
 
 /*
- * The one filter of every reader of audit records (the daemon's GET
- * /audit, `roomops audit` on the log or on the notes, the Git source's
- * recovery): the room and the correlation id match exactly; the revision
- * matches a record whose rev starts with it (an abbreviated commit), as
- * long as one revision only does: a second, different one is an error
- * (RO_EINVALID, "ambiguous"); the record id (agent/intent.c) matches
- * exactly. NULL: any. rev_hit remembers the revision
- * matched; release it with ro_audit_filter_release(). One reader at a
- * time.
+ * Which records a reader wants: every filter NULL means any. One rule for
+ * every reader (the daemon's GET /audit, `roomops audit` over the JSONL
+ * log or the notes, the Git source's recovery): room and correlationId
+ * match exactly; rev matches a record's revision exactly, or as an
+ * abbreviation (RO_AUDIT_REV_PREFIX_MIN or more lower-case hex digits)
+ * that must name one revision only, as git's short revisions do.
  */
-struct ro_audit_filter {
-	const char	*room;
-	const char	*rev;
-	const char	*cid;		/* correlationId */
-	const char	*id;		/* the record's own id */
-	char		*rev_hit;	/* owned; the revision rev matched */
+struct ro_audit_query {
+	const char		*room;
+	const char		*rev;
+	const char		*cid;		/* correlationId */
+	size_t			 count;		/* the newest count matches;
+						   0: all */
+	unsigned long long	 scan_max;	/* bytes of the log read back
+						   from its end; 0: all */
+	const char		*id;		/* the record's own id
+						   (intent.c), exact */
 };
-#define RO_AUDIT_FILTER_INIT	{ NULL, NULL, NULL, NULL, NULL }
+#define RO_AUDIT_QUERY_INIT	{ NULL, NULL, NULL, 0, 0, NULL }
+#define RO_AUDIT_REV_PREFIX_MIN	4	/* hex digits of a short revision */
+#define RO_AUDIT_REV_MAX	128	/* bytes of a revision */
+#define RO_AUDIT_READ_BLOCK	(64u << 10)	/* bytes per read of the log */
 
 /* Is rec's string field key want (NULL: any)? */
 bool	ro_audit_rec_is(const cJSON *rec, const char *key, const char *want);
 
-/* Does rec pass? 1 yes, 0 no; RO_EINVALID (ambiguous revision),
- * RO_ENOMEM. */
-int	ro_audit_filter_match(struct ro_audit_filter *f, const cJSON *rec,
-	    struct ro_err *err);
-/* Could the line p (n bytes, a JSON record) pass? false when a plain
- * filter value ([A-Za-z0-9._:-], which JSON writes verbatim) is not in
- * it: such a line is skipped unparsed. */
-bool	ro_audit_filter_may_match(const struct ro_audit_filter *f,
-	    const char *p, size_t n);
-void	ro_audit_filter_release(struct ro_audit_filter *f);
+/* A query applied to records one by one (the notes reader uses it). */
+struct ro_audit_match {
+	const struct ro_audit_query *q;
+	bool	 prefix;			/* q->rev may abbreviate */
+	char	 rev[RO_AUDIT_REV_MAX];		/* the first it abbreviated */
+	char	 other[RO_AUDIT_REV_MAX];	/* a second one: ambiguous */
+};
 
-#define RO_AUDIT_BLOCK	(64u << 10)	/* bytes per read of the log */
+/* q must outlive m. */
+void	ro_audit_match_init(struct ro_audit_match *m,
+	    const struct ro_audit_query *q);
+/* Does rec (a parsed record) match? Notes which revisions an abbreviation
+ * stood for. */
+bool	ro_audit_match(struct ro_audit_match *m, const cJSON *rec);
+/* RO_EINVALID (err names both revisions) when an abbreviation matched
+ * records of two revisions, else RO_OK. */
+int	ro_audit_match_check(const struct ro_audit_match *m,
+	    struct ro_err *err);
 
 /*
- * Read the records of a JSONL log that pass f (NULL: all), appending
- * them to arr (a cJSON array) oldest first. The log is read backwards
- * from its end in RO_AUDIT_BLOCK reads with one buffer of
- * RO_AUDIT_BLOCK + RO_AUDIT_LINE_MAX bytes, whatever its size; the scan
- * stops once count records were found (0: no limit) or scan_max bytes
- * were read (0: no limit). A missing file holds no records. Malformed
- * lines that could match (see ro_audit_filter_may_match), and lines
- * longer than RO_AUDIT_LINE_MAX, are skipped and counted in *bad (may be
- * NULL).
- * @return RO_OK, RO_EIO, RO_ENOMEM, RO_EINVALID (ambiguous revision)
+ * Read the records of a JSONL log that match q (a missing file has
+ * none), backwards from its end: the newest q->count (all when 0), within
+ * the last q->scan_max bytes (all when 0). They are added to arr (a cJSON
+ * array) oldest first. Malformed and over-long lines are counted in *bad
+ * (bad may be NULL) and skipped; a line without a plain filter value
+ * (ids, revisions, room ids) is skipped unparsed. Memory: one block and
+ * one line, plus the records returned.
+ * @return RO_OK, RO_EINVALID (an ambiguous short revision), RO_EIO,
+ *         RO_ENOMEM
  */
-int	ro_auditlog_read(const char *path, struct ro_audit_filter *f,
-	    size_t count, unsigned long long scan_max, cJSON *arr, size_t *bad,
-	    struct ro_err *err);
+int	ro_auditlog_read(const char *path, const struct ro_audit_query *q,
+	    cJSON *arr, size_t *bad, struct ro_err *err);
 
 #endif

@@ -545,18 +545,16 @@ vmrss_kb(pid_t pid)
 static cJSON *
 records(const char *state, const char *rev)
 {
-	struct ro_audit_filter	 f = RO_AUDIT_FILTER_INIT;
-	struct ro_err		 err = RO_ERR_INIT;
-	char			*path = tu_path(state, "audit.jsonl");
-	cJSON			*arr = cJSON_CreateArray();
-	size_t			 bad = 0;
+	struct ro_err	 err = RO_ERR_INIT;
+	char		*path = tu_path(state, "audit.jsonl");
+	cJSON		*arr = cJSON_CreateArray();
+	size_t		 bad = 0;
 
 	assert_non_null(arr);
-	f.rev = rev;
-	if (ro_auditlog_read(path, &f, 0, 0, arr, &bad, &err) < 0)
+	if (ro_auditlog_read(path, &(struct ro_audit_query){ .rev = rev },
+	    arr, &bad, &err) < 0)
 		fail_msg("%s: %s", path, err.msg);
 	assert_int_equal(bad, 0);
-	ro_audit_filter_release(&f);
 	free(path);
 	return arr;
 }

@@ -256,7 +256,7 @@ test_recorded(void **state)
 	fprintf(fp, "{\"id\":\"%s\",\"room\":\"room-a\"}\n", id);
 	/* then records enough for many blocks, one line of them crossing
 	 * each boundary */
-	for (i = 0; i < 3 * RO_AUDIT_BLOCK / 40; i++)
+	for (i = 0; i < 3 * RO_AUDIT_READ_BLOCK / 40; i++)
 		fprintf(fp, "{\"id\":\"n-%06zu\",\"room\":\"room-b\"}\n", i);
 	/* the id in a malformed line or as another field is no record */
 	fprintf(fp, "\"id\":\"abcdef01-2345-4678-9abc-def012345679\"}\n");
