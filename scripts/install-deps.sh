@@ -15,7 +15,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	lighttpd fcgiwrap openssh-server openssh-client \
 	gpg gpg-agent gnupg \
 	lighttpd-mod-openssl \
-	inotify-tools wrk hyperfine valgrind >/dev/null
+	inotify-tools wrk hyperfine valgrind python3 >/dev/null
 # The dashboard's browser tests and benchmark (tests/integration/test_ui.sh,
 # tests/bench/ui_bench.sh) drive Debian's chromium headless.
 $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
