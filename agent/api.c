@@ -45,6 +45,8 @@
 #include "roomops/spec.h"
 #include "api.h"
 #include "api_impl.h"
+#include "apitls.h"
+#include "optval.h"
 #include "applybody.h"
 #include "hook.h"
 #include "metrics.h"
@@ -54,14 +56,14 @@
 static const struct route routes[] = {
 	{ .seg = { "apply" }, .flags = RF_POST | RF_AUTH | RF_BODY,
 	    .body_max = RO_API_APPLY_MAX, .fn = ro_apiroutes_apply },
-	{ .seg = { "status" }, .fn = ro_apiroutes_status },
-	{ .seg = { "status", "rooms", "*" }, .flags = RF_ROOM,
+	{ .seg = { "status" }, .flags = RF_READ, .fn = ro_apiroutes_status },
+	{ .seg = { "status", "rooms", "*" }, .flags = RF_ROOM | RF_READ,
 	    .fn = ro_apiroutes_room_status },
 	{ .seg = { "health" }, .fn = ro_apiroutes_health },
 	{ .seg = { "ready" }, .fn = ro_apiroutes_ready },
 	{ .seg = { "metrics" }, .fn = ro_apiroutes_metrics },
-	{ .seg = { "audit" }, .fn = ro_apiroutes_audit },
-	{ .seg = { "events" }, .fn = ro_apisse_events },
+	{ .seg = { "audit" }, .flags = RF_READ, .fn = ro_apiroutes_audit },
+	{ .seg = { "events" }, .flags = RF_READ, .fn = ro_apisse_events },
 	{ .seg = { "reconcile" }, .flags = RF_POST | RF_AUTH,
 	    .fn = ro_apiroutes_reconcile },
 	{ .seg = { "reconcile", "*" }, .flags = RF_POST | RF_AUTH | RF_ROOM,
@@ -74,6 +76,16 @@ static const struct route routes[] = {
 	    .flags = RF_POST | RF_AUTH | RF_ROOM, .fn = ro_apiroutes_confirm },
 	{ .seg = { "hooks", "*" }, .flags = RF_POST | RF_BODY | RF_HOOK,
 	    .body_max = RO_API_BODY_MAX, .fn = ro_apihook_receive },
+	/* the dashboard (apidash.c, docs/dashboard.md): GET, read-only; its
+	 * files hold no data and stay open, its data needs the read token */
+	{ .seg = { "ui" }, .fn = ro_apidash_ui },
+	{ .seg = { "ui", "*" }, .fn = ro_apidash_ui },
+	{ .seg = { "status", "rooms" }, .flags = RF_READ,
+	    .fn = ro_apidash_rooms },
+	{ .seg = { "rooms", "*", "spec" }, .flags = RF_ROOM | RF_READ,
+	    .fn = ro_apidash_spec },
+	{ .seg = { "plan", "*" }, .flags = RF_ROOM | RF_READ,
+	    .fn = ro_apidash_plan },
 };
 
 static void
@@ -118,7 +130,7 @@ ro_api_query(struct req *r, const char *name, char **out)
 	v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 	if (v == NULL)
 		return RO_OK;
-	return ro_hex_pct_decode(out, v, strlen(v), 0);
+	return ro_hex_unescape(out, v, strlen(v), false);
 }
 
 static void
@@ -168,7 +180,8 @@ split_path(struct req *r, const char *url)
 			return RO_ENOTFOUND;
 		q = strchr(p, '/');
 		len = q != NULL ? (size_t)(q - p) : strlen(p);
-		if ((error = ro_hex_pct_decode(&r->seg[r->nseg], p, len, 0)) < 0)
+		if ((error = ro_hex_unescape(&r->seg[r->nseg], p, len,
+		    false)) < 0)
 			return error;
 		r->nseg++;
 		if (q == NULL)
@@ -268,6 +281,14 @@ req_begin(struct req *r, const char *url, const char *method)
 	    !bearer_eq(r, api->token_sha)) {
 		ro_apireply_fail(r, MHD_HTTP_UNAUTHORIZED,
 		    "missing or wrong API token "
+		    "(Authorization: Bearer <token>)");
+		return;
+	}
+	if ((rt->flags & RF_READ) && api->have_read &&
+	    !bearer_eq(r, api->read_sha) &&
+	    !(api->have_token && bearer_eq(r, api->token_sha))) {
+		ro_apireply_fail(r, MHD_HTTP_UNAUTHORIZED,
+		    "missing or wrong read token "
 		    "(Authorization: Bearer <token>)");
 		return;
 	}
@@ -472,69 +493,6 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 		log_warnx("api: %s%s", msg, note);
 }
 
-/* "ADDR:PORT", "[ADDR6]:PORT" or "localhost:PORT"; numeric addresses. */
-static int
-parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6,
-    struct ro_err *err)
-{
-	struct sockaddr_in	*in = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*in6 = (struct sockaddr_in6 *)ss;
-	const char		*colon, *port;
-	char			 host[INET6_ADDRSTRLEN + 1];
-	size_t			 hlen;
-	unsigned long		 pn = 0;
-	size_t			 i;
-
-	if (s == NULL || s[0] == '\0')
-		return ro_err_set(err, RO_EINVALID, "listen address is empty");
-	if (s[0] == '[') {
-		if ((colon = strchr(s, ']')) == NULL || colon[1] != ':')
-			goto bad;
-		hlen = (size_t)(colon - s - 1);
-		memcpy(host, s + 1, hlen < sizeof(host) ? hlen : 0);
-		port = colon + 2;
-		*v6 = true;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL)
-			goto bad;
-		hlen = (size_t)(colon - s);
-		memcpy(host, s, hlen < sizeof(host) ? hlen : 0);
-		port = colon + 1;
-		*v6 = false;
-	}
-	if (hlen == 0 || hlen >= sizeof(host))
-		goto bad;
-	host[hlen] = '\0';
-	if (port[0] == '\0' || strlen(port) > 5)
-		goto bad;
-	for (i = 0; port[i] != '\0'; i++) {
-		if (port[i] < '0' || port[i] > '9')
-			goto bad;
-		pn = pn * 10 + (unsigned long)(port[i] - '0');
-	}
-	if (pn > 65535)
-		goto bad;
-	memset(ss, 0, sizeof(*ss));
-	if (*v6) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)pn);
-		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
-			goto bad;
-	} else {
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)pn);
-		if (strcmp(host, "localhost") == 0)
-			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		else if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
-			goto bad;
-	}
-	return RO_OK;
-bad:
-	return ro_err_set(err, RO_EINVALID, "listen address \"%s\": expected "
-	    "ADDR:PORT or [ADDR6]:PORT with a numeric address and a port "
-	    "0-65535", s);
-}
-
 static void
 api_free(struct ro_api *api)
 {
@@ -551,7 +509,15 @@ api_free(struct ro_api *api)
 		free(api->secret);
 	}
 	OPENSSL_cleanse(api->token_sha, sizeof(api->token_sha));
+	OPENSSL_cleanse(api->read_sha, sizeof(api->read_sha));
 	OPENSSL_cleanse(api->hook_key.sha, sizeof(api->hook_key.sha));
+	free(api->ui_commit_url);
+	while (api->npem > 0) {
+		char	*p = api->pem[--api->npem];
+
+		OPENSSL_cleanse(p, strlen(p));
+		free(p);
+	}
 	free(api);
 }
 
@@ -586,6 +552,11 @@ api_alloc(struct ro_api **out, const struct ro_api_opts *opts,
 		sha256(opts->api_token, strlen(opts->api_token),
 		    api->token_sha);
 	}
+	if (opts->api_read_token != NULL) {
+		api->have_read = true;
+		sha256(opts->api_read_token, strlen(opts->api_read_token),
+		    api->read_sha);
+	}
 	if (opts->webhook_secret != NULL) {
 		api->have_secret = true;
 		api->secret_len = strlen(opts->webhook_secret);
@@ -595,7 +566,91 @@ api_alloc(struct ro_api **out, const struct ro_api_opts *opts,
 		}
 		ro_hook_key_set(&api->hook_key, api->secret, api->secret_len);
 	}
+	if (opts->ui_commit_url != NULL &&
+	    (api->ui_commit_url = strdup(opts->ui_commit_url)) == NULL) {
+		api_free(api);
+		return ro_err_set(err, RO_ENOMEM, "api: out of memory");
+	}
 	*out = api;
+	return RO_OK;
+}
+
+/* Keep a PEM text for the daemons' lifetime; NULL on ENOMEM. */
+static const char *
+keep_pem(struct ro_api *api, const char *pem)
+{
+	char	*p;
+
+	if (api->npem >= RO_NELEM(api->pem) || (p = strdup(pem)) == NULL)
+		return NULL;
+	api->pem[api->npem++] = p;
+	return p;
+}
+
+/* A daemon on ss (or on the listening socket lfd when not
+ * MHD_INVALID_SOCKET), with the certificate and key when given. */
+static struct MHD_Daemon *
+start_mhd(struct ro_api *api, uint16_t port, struct sockaddr_storage *ss,
+    MHD_socket lfd, const char *cert, const char *key)
+{
+	struct MHD_OptionItem	 o[4];
+	size_t			 n = 0;
+
+	memset(o, 0, sizeof(o));
+	if (lfd != MHD_INVALID_SOCKET)
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET,
+		    (intptr_t)lfd, NULL };
+	else
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, ss };
+	if (cert != NULL) {
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+		    (void *)(uintptr_t)cert };
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+		    (void *)(uintptr_t)key };
+	}
+	o[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	return MHD_start_daemon(api->mhd_flags, port, NULL, NULL, on_access,
+	    api, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api,
+	    MHD_OPTION_ARRAY, o,
+	    MHD_OPTION_THREAD_POOL_SIZE, api->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONN_MAX,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT_S,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+	    MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+	    MHD_OPTION_END);
+}
+
+int
+ro_api_reload_tls(struct ro_api *api, const char *cert, const char *key,
+    struct ro_err *err)
+{
+	struct MHD_Daemon	*next;
+	const char		*c, *k;
+	MHD_socket		 lfd;
+
+	if (!(api->mhd_flags & MHD_USE_TLS))
+		return ro_err_set(err, RO_EINVALID, "api: not serving TLS");
+	if (api->nretired >= API_TLS_RELOADS_MAX)
+		return ro_err_set(err, RO_ETOOBIG, "api: %d certificate "
+		    "reloads: restart the agent to load more",
+		    API_TLS_RELOADS_MAX);
+	if ((c = keep_pem(api, cert)) == NULL ||
+	    (k = keep_pem(api, key)) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "api: out of memory");
+	/* the old daemon stops accepting and hands over its socket */
+	if ((lfd = MHD_quiesce_daemon(api->mhd)) == MHD_INVALID_SOCKET)
+		return ro_err_set(err, RO_EIO, "api: cannot take the listening "
+		    "socket over");
+	if ((next = start_mhd(api, (uint16_t)api->port, NULL, lfd, c,
+	    k)) == NULL) {
+		/* nothing accepts now: fatal for the API, say so loudly */
+		close(lfd);
+		return ro_err_set(err, RO_EIO, "api: cannot serve the new "
+		    "certificate%s%s; the API no longer accepts connections",
+		    api->start_err[0] != '\0' ? ": " : "", api->start_err);
+	}
+	api->retired[api->nretired++] = api->mhd;
+	api->mhd = next;
 	return RO_OK;
 }
 
@@ -606,9 +661,11 @@ ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
 	struct ro_api			*api = NULL;
 	struct sockaddr_storage		 ss;
 	const union MHD_DaemonInfo	*info;
+	const char			*cert = NULL, *key = NULL;
 	unsigned			 flags, threads;
 	uint16_t			 port;
 	bool				 v6 = false;
+	char				 where[INET6_ADDRSTRLEN + 16];
 	int				 error;
 
 	RO_ASSERT(ops != NULL && ops->apply != NULL);
@@ -616,8 +673,17 @@ ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
 	    (opts->webhook_secret != NULL && opts->webhook_secret[0] == '\0'))
 		return ro_err_set(err, RO_EINVALID, "api: an empty API token or "
 		    "webhook secret is not allowed");
-	if ((error = parse_listen(opts->listen, &ss, &v6, err)) < 0)
+	if (opts->api_read_token != NULL && opts->api_read_token[0] == '\0')
+		return ro_err_set(err, RO_EINVALID, "api: an empty read token "
+		    "is not allowed");
+	if (opts->tls_cert != NULL && !ro_apitls_supported())
+		return ro_err_set(err, RO_EINVALID, "api: this libmicrohttpd "
+		    "was built without TLS; --tls-cert cannot be served");
+	if ((error = ro_optval_sockaddr(opts->host, opts->port, &ss, err)) < 0)
 		return error;
+	v6 = ss.ss_family == AF_INET6;
+	snprintf(where, sizeof(where), v6 ? "[%s]:%u" : "%s:%u", opts->host,
+	    opts->port);
 	if ((error = api_alloc(&api, opts, ops, err)) < 0)
 		return error;
 	threads = opts->threads != 0 ? opts->threads : API_THREADS_DEFAULT;
@@ -625,21 +691,23 @@ ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (v6)
 		flags |= MHD_USE_IPv6;
+	if (opts->tls_cert != NULL)
+		flags |= MHD_USE_TLS;
+	api->mhd_flags = flags;
+	api->threads = threads;
+	if (opts->tls_cert != NULL && ((cert = keep_pem(api,
+	    opts->tls_cert)) == NULL || (key = keep_pem(api,
+	    opts->tls_key)) == NULL)) {
+		api_free(api);
+		return ro_err_set(err, RO_ENOMEM, "api: out of memory");
+	}
 	/* the port argument only names it in MHD's messages */
 	port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
 	    ((struct sockaddr_in *)&ss)->sin_port);
-	api->mhd = MHD_start_daemon(flags, port, NULL, NULL, on_access, api,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONN_MAX,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT_S,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-	    MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-	    MHD_OPTION_END);
+	api->mhd = start_mhd(api, port, &ss, MHD_INVALID_SOCKET, cert, key);
 	if (api->mhd == NULL) {
 		error = ro_err_set(err, RO_EIO, "api: cannot listen on %s%s%s",
-		    opts->listen, api->start_err[0] != '\0' ? ": " : "",
+		    where, api->start_err[0] != '\0' ? ": " : "",
 		    api->start_err);
 		api_free(api);
 		return error;
@@ -654,7 +722,7 @@ ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
 		api_free(api);
 		return error;
 	}
-	log_info("api: listening on %s (port %u, %u threads)", opts->listen,
+	log_info("api: listening on %s (port %u, %u threads)", where,
 	    api->port, threads);
 	*out = api;
 	return RO_OK;
@@ -700,8 +768,11 @@ ro_api_stop(struct ro_api *api)
 		;
 	pthread_mutex_unlock(&api->mu);
 
-	/* 4. close the rest (nothing is suspended any more) */
+	/* 4. close the rest (nothing is suspended any more), the daemons
+	 * of earlier certificates too */
 	MHD_stop_daemon(api->mhd);
+	while (api->nretired > 0)
+		MHD_stop_daemon(api->retired[--api->nretired]);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
 	RO_ASSERT(api->nsubs == 0);
@@ -714,5 +785,14 @@ ro_api_publish(struct ro_api *api, const char *line, size_t len)
 	if (api == NULL || line == NULL)
 		return;
 	ro_apisse_publish(api, line, len);
+}
+
+void
+ro_api_publish_event(struct ro_api *api, const char *type, const char *line,
+    size_t len)
+{
+	if (api == NULL || line == NULL)
+		return;
+	ro_apisse_publish_event(api, type, line, len);
 }
 

@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "roomops/audit.h"
 #include "roomops/buf.h"
 #include "roomops/err.h"
 #include "roomops/model.h"
@@ -40,6 +41,13 @@
  */
 typedef void ro_api_done(void *done_arg, int status, cJSON *body);
 
+/*
+ * The answer of ops->room_spec: error RO_OK with doc or spec (ownership
+ * moves to the callee), or a status and msg.
+ */
+typedef void ro_api_spec_cb(void *cb_arg, int error, const char *msg,
+	    cJSON *doc, struct ro_spec *spec);
+
 struct ro_api_ops {
 	void	*arg;
 	/*
@@ -58,9 +66,10 @@ struct ro_api_ops {
 	bool	(*ready)(void *arg);
 	/* GET /metrics: append Prometheus text. */
 	int	(*metrics)(void *arg, struct ro_buf *out);
-	/* GET /audit: add up to count records (oldest first) to entries. */
-	int	(*audit)(void *arg, size_t count, const char *cid,
-		    const char *room, cJSON *entries, struct ro_err *err);
+	/* GET /audit: add the records q asks for (oldest first) to
+	 * entries. RO_EINVALID: an ambiguous short revision. */
+	int	(*audit)(void *arg, const struct ro_audit_query *q,
+		    cJSON *entries, struct ro_err *err);
 	/* POST /reconcile[/{id}]: room NULL = all. RO_ENOTFOUND: unknown. */
 	int	(*reconcile)(void *arg, const char *room_id, struct ro_err *err);
 	/* POST /rooms/{id}/suspend|resume */
@@ -72,6 +81,25 @@ struct ro_api_ops {
 	/* A valid push webhook from source ("github", ...): fetch now. */
 	int	(*hook)(void *arg, const char *source, const char *ref,
 		    struct ro_err *err);
+	/*
+	 * The dashboard (docs/dashboard.md), all read-only:
+	 * GET /status/rooms?offset=&limit=&status=&q=: a page of rooms with
+	 * counts by status (status, q: NULL for any). NULL on ENOMEM.
+	 */
+	cJSON	*(*rooms_page)(void *arg, size_t offset, size_t limit,
+		    const char *status, const char *q);
+	/*
+	 * GET /rooms/{id}/spec (parse false): doc {"roomId", "file",
+	 * "revision", "text", "truncated", "errors"}; GET /plan/{id} (parse
+	 * true): the spec as its source has it now, parsed, validated and
+	 * with its seeds, for a dry run. The source may answer later (Git:
+	 * on its thread between passes): on RO_OK, cb is called exactly once,
+	 * from any thread, maybe before this returns; else not at all.
+	 * RO_ENOTFOUND: unknown room or no file; RO_EINVALID: invalid spec
+	 * (the message names file:line).
+	 */
+	int	(*room_spec)(void *arg, const char *room_id, bool parse,
+		    ro_api_spec_cb *cb, void *cb_arg, struct ro_err *err);
 };
 
 struct ro_metrics;
@@ -81,12 +109,23 @@ struct ro_metrics;
  * Without a webhook secret every /hooks/ endpoint answers 404.
  */
 struct ro_api_opts {
-	const char	*listen;	/* "ADDR:PORT"; port 0 picks one */
+	const char	*host;		/* the listen address as
+					   ro_optval_listen() gave it: IPv4,
+					   localhost or IPv6 (no brackets) */
+	unsigned	 port;		/* 0 picks one */
 	const char	*api_token;	/* bearer for mutating calls, or NULL */
 	const char	*webhook_secret;	/* HMAC key / token, or NULL */
+	const char	*api_read_token;	/* bearer for /status, /audit,
+					   /events (the API token works
+					   too), or NULL: open */
+	const char	*tls_cert;	/* PEM text (apitls.h), or NULL: plain
+					   HTTP; copied */
+	const char	*tls_key;	/* its PEM key; copied */
 	unsigned	 threads;	/* HTTP threads (0: 4) */
 	struct ro_metrics *metrics;	/* counts roomops_webhooks_total, or
 					   NULL; must outlive the API */
+	const char	*ui_commit_url;	/* dashboard commit links ("{sha}"),
+					   or NULL; copied */
 };
 
 struct ro_api;
@@ -102,11 +141,28 @@ int	ro_api_start(struct ro_api **out, const struct ro_api_opts *opts,
 /* The bound port (0 for NULL). */
 unsigned ro_api_port(const struct ro_api *api);
 /*
+ * A new certificate and key (PEM, checked by ro_apitls_load()) for new
+ * connections: libmicrohttpd cannot swap them in a running daemon, so a
+ * new one takes over the listening socket and the old one only finishes
+ * its connections (stopped by ro_api_stop()). Loop thread only.
+ * @return RO_OK, RO_EINVALID (not serving TLS), RO_ETOOBIG (too many
+ *         reloads: restart), RO_EIO, RO_ENOMEM
+ */
+int	ro_api_reload_tls(struct ro_api *api, const char *cert, const char *key,
+	    struct ro_err *err);
+/*
  * Send one audit record (a JSON line) to every /events subscriber.
  * Never blocks on a subscriber: one whose queue would pass
  * RO_API_SSE_QUEUE_MAX is disconnected. Not after ro_api_stop().
  */
 void	ro_api_publish(struct ro_api *api, const char *line, size_t len);
+/*
+ * The same for an event of another type ("event: TYPE" on the stream,
+ * e.g. the dashboard's "room" events); type is [a-z]+. Not after
+ * ro_api_stop().
+ */
+void	ro_api_publish_event(struct ro_api *api, const char *type,
+	    const char *line, size_t len);
 /*
  * Stop accepting, end /events streams, wait for the done callback of
  * every apply handed to the core (it must come), let answers go out

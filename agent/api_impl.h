@@ -55,6 +55,9 @@
 #define RF_ROOM		0x4u	/* the parameter is a roomId */
 #define RF_BODY		0x8u	/* keeps its body (up to body_max) */
 #define RF_HOOK		0x10u	/* a webhook: secret, metrics */
+#define RF_READ		0x20u	/* read: read token (or the API token)
+				   when a read token is configured */
+#define API_TLS_RELOADS_MAX	16	/* certificate reloads per run */
 
 struct req;
 typedef enum MHD_Result ro_api_route_fn(struct req *);
@@ -87,6 +90,17 @@ struct ro_api {
 	unsigned		 port;
 	bool			 have_token, have_secret;
 	unsigned char		 token_sha[SHA256_DIGEST_LENGTH];
+	bool			 have_read;
+	unsigned char		 read_sha[SHA256_DIGEST_LENGTH];
+	/* TLS: the daemon before each certificate reload keeps serving
+	 * its connections until ro_api_stop(); the PEM texts live as
+	 * long as the daemons (loop thread) */
+	unsigned		 mhd_flags;
+	unsigned		 threads;
+	struct MHD_Daemon	*retired[API_TLS_RELOADS_MAX];
+	size_t			 nretired;
+	char			*pem[2 * (API_TLS_RELOADS_MAX + 1)];
+	size_t			 npem;
 	struct ro_hook_key	 hook_key;	/* borrows secret */
 	char			*secret;
 	size_t			 secret_len;
@@ -113,6 +127,8 @@ struct ro_api {
 
 	pthread_mutex_t		 rate_mu;
 	struct bucket		 rate[RO_METRICS_HOOK_SOURCE_MAX];
+
+	char			*ui_commit_url;	/* or NULL */
 };
 
 struct req {
@@ -187,6 +203,18 @@ enum MHD_Result	 ro_apiroutes_audit(struct req *r);
 enum MHD_Result	 ro_apiroutes_reconcile(struct req *r);
 enum MHD_Result	 ro_apiroutes_suspend(struct req *r);
 enum MHD_Result	 ro_apiroutes_confirm(struct req *r);
+/* ro_api_done of a request suspended for the core (resumes it). */
+void		 ro_apiroutes_done(void *arg, int status, cJSON *body);
+/* Hand spec (taken) to the core's apply and suspend until it answers
+ * (POST /apply). */
+enum MHD_Result	 ro_apiroutes_apply_queue(struct req *r, struct ro_spec *spec,
+		    bool dry_run, bool confirm);
+
+/* apidash.c: the dashboard (docs/dashboard.md) */
+enum MHD_Result	 ro_apidash_ui(struct req *r);		/* GET /ui[/file] */
+enum MHD_Result	 ro_apidash_rooms(struct req *r);	/* GET /status/rooms */
+enum MHD_Result	 ro_apidash_spec(struct req *r);	/* GET /rooms/{id}/spec */
+enum MHD_Result	 ro_apidash_plan(struct req *r);	/* GET /plan/{id} */
 
 /* apihook.c: webhooks */
 /* Index of a webhook source name in RO_METRICS_HOOK_SOURCES, or -1. */
@@ -199,6 +227,9 @@ enum MHD_Result	 ro_apihook_receive(struct req *r);
 enum MHD_Result	 ro_apisse_events(struct req *r);
 void		 ro_apisse_publish(struct ro_api *api, const char *line,
 		    size_t len);
+/* With "event: type" first (type NULL: none, as ro_apisse_publish). */
+void		 ro_apisse_publish_event(struct ro_api *api, const char *type,
+		    const char *line, size_t len);
 /* The ping ticker thread. */
 int		 ro_apisse_start(struct ro_api *api, struct ro_err *err);
 /* End every stream (none parks again) and join the ticker. */

@@ -37,9 +37,16 @@ apply_done(void *arg, int status, cJSON *body)
 	pthread_mutex_unlock(&api->mu);
 }
 
+void
+ro_apiroutes_done(void *arg, int status, cJSON *body)
+{
+	apply_done(arg, status, body);
+}
+
 /* Hand the spec (taken) to the core and suspend until it answers. */
-static enum MHD_Result
-apply_queue(struct req *r, struct ro_spec *spec, bool dry_run, bool confirm)
+enum MHD_Result
+ro_apiroutes_apply_queue(struct req *r, struct ro_spec *spec, bool dry_run,
+    bool confirm)
 {
 	struct ro_api	*api = r->api;
 	struct ro_err	 err = RO_ERR_INIT;
@@ -136,7 +143,8 @@ ro_apiroutes_apply(struct req *r)
 		ret = ro_apireply_bad_apply(r, &diag, "%s", err.msg);
 		goto done;
 	}
-	ret = apply_queue(r, spec, ro_api_header_true(r, "X-Dry-Run"),
+	ret = ro_apiroutes_apply_queue(r, spec,
+	    ro_api_header_true(r, "X-Dry-Run"),
 	    ro_api_header_true(r, "X-Confirm"));
 	spec = NULL;
 done:
@@ -149,12 +157,17 @@ enum MHD_Result
 ro_apiroutes_status(struct req *r)
 {
 	struct ro_api	*api = r->api;
+	const char	*v;
 	cJSON		*doc;
 
 	if (api->ops.status == NULL)
 		return ro_apireply_no_op(r, "status");
 	if ((doc = api->ops.status(api->ops.arg)) == NULL)
 		return ro_apireply_oom(r);
+	/* ?rooms=false: without the room list (the dashboard pages it) */
+	if ((v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+	    "rooms")) != NULL && strcmp(v, "false") == 0)
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "rooms");
 	return ro_apireply_json(r, MHD_HTTP_OK, doc);
 }
 
@@ -284,28 +297,31 @@ token_ok(const char *s, size_t max)
 enum MHD_Result
 ro_apiroutes_audit(struct req *r)
 {
-	struct ro_api	*api = r->api;
-	struct ro_err	 err = RO_ERR_INIT;
-	char		*count_s = NULL, *cid = NULL, *room = NULL, q[72];
-	cJSON		*doc = NULL, *entries;
-	size_t		 count = API_AUDIT_DEFAULT;
-	enum MHD_Result	 ret;
-	int		 error;
+	struct ro_api		*api = r->api;
+	struct ro_err		 err = RO_ERR_INIT;
+	struct ro_audit_query	 aq = RO_AUDIT_QUERY_INIT;
+	char			*count_s = NULL, *cid = NULL, *room = NULL;
+	char			*rev = NULL, q[72];
+	cJSON			*doc = NULL, *entries;
+	enum MHD_Result		 ret;
+	int			 error;
 
 	if (api->ops.audit == NULL)
 		return ro_apireply_no_op(r, "audit");
+	aq.count = API_AUDIT_DEFAULT;
 	if (ro_api_query(r, "count", &count_s) < 0 ||
 	    ro_api_query(r, "correlationId", &cid) < 0 ||
-	    ro_api_query(r, "room", &room) < 0) {
+	    ro_api_query(r, "room", &room) < 0 ||
+	    ro_api_query(r, "rev", &rev) < 0) {
 		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST, "malformed "
 		    "percent-encoding in the query");
 		goto done;
 	}
-	if (count_s != NULL && !parse_count(count_s, &count)) {
-		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST,
-		    "count must be a "
-		    "positive integer (at most %d are returned), not \"%s\"",
-		    API_AUDIT_MAX, ro_api_shown(q, sizeof(q), count_s));
+	if (count_s != NULL && !parse_count(count_s, &aq.count)) {
+		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST, "count must "
+		    "be a positive integer (at most %d are returned), not "
+		    "\"%s\"", API_AUDIT_MAX, ro_api_shown(q, sizeof(q),
+		    count_s));
 		goto done;
 	}
 	if (cid != NULL && !token_ok(cid, API_CID_MAX)) {
@@ -314,18 +330,24 @@ ro_apiroutes_audit(struct req *r)
 		goto done;
 	}
 	if (room != NULL && !ro_spec_valid_room_id(room)) {
-		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST,
-		    "invalid roomId "
-		    "\"%s\"", ro_api_shown(q, sizeof(q), room));
+		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST, "invalid "
+		    "roomId \"%s\"", ro_api_shown(q, sizeof(q), room));
 		goto done;
 	}
+	if (rev != NULL && !token_ok(rev, API_REV_MAX)) {
+		ret = ro_apireply_error(r, MHD_HTTP_BAD_REQUEST, "invalid "
+		    "revision \"%s\"", ro_api_shown(q, sizeof(q), rev));
+		goto done;
+	}
+	aq.cid = cid;
+	aq.room = room;
+	aq.rev = rev;
 	if ((doc = cJSON_CreateObject()) == NULL ||
 	    (entries = cJSON_AddArrayToObject(doc, "entries")) == NULL) {
 		ret = ro_apireply_oom(r);
 		goto done;
 	}
-	if ((error = api->ops.audit(api->ops.arg, count, cid, room, entries,
-	    &err)) < 0) {
+	if ((error = api->ops.audit(api->ops.arg, &aq, entries, &err)) < 0) {
 		ret = ro_apireply_core_error(r, error, &err);
 		goto done;
 	}
@@ -336,6 +358,7 @@ done:
 	free(count_s);
 	free(cid);
 	free(room);
+	free(rev);
 	return ret;
 }
 

@@ -169,6 +169,13 @@ sse_ticker(void *arg)
 void
 ro_apisse_publish(struct ro_api *api, const char *line, size_t len)
 {
+	ro_apisse_publish_event(api, NULL, line, len);
+}
+
+void
+ro_apisse_publish_event(struct ro_api *api, const char *type,
+    const char *line, size_t len)
+{
 	struct ro_buf	 frame = RO_BUF_INIT;
 	const char	*p, *nl, *end;
 	size_t		 i, n;
@@ -182,6 +189,10 @@ ro_apisse_publish(struct ro_api *api, const char *line, size_t len)
 	}
 	/* one "data:" field per line of the record, then a blank line */
 	ro_buf_init(&frame, RO_API_SSE_RECORD_MAX * 2);
+	if (type != NULL && (ro_buf_add(&frame, "event: ", 7) < 0 ||
+	    ro_buf_add(&frame, type, strlen(type)) < 0 ||
+	    ro_buf_addch(&frame, '\n') < 0))
+		goto oom;
 	for (p = line, end = line + len; p <= end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;

@@ -1,5 +1,6 @@
 /* cli.c: helpers shared by the command-line verbs. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include "roomops/guard.h"
 #include "roomops/specset.h"
 #include "cli.h"
+#include "config.h"
+#include "optval.h"
 
 #include "../common/banned.h"
 
@@ -71,88 +74,43 @@ ro_cli_secret_free(char *s)
 	free(s);
 }
 
-bool
-ro_cli_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char		*end;
-	unsigned long	 v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-bool
-ro_cli_ratio(const char *s, double *out)
-{
-	char	*end;
-	double	 v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v >= 0.0 && v <= 1.0))
-		return false;
-	*out = v;
-	return true;
-}
-
-bool
-ro_cli_bool(const char *s, bool *out)
-{
-	if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
-	    strcmp(s, "yes") == 0)
-		*out = true;
-	else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0 ||
-	    strcmp(s, "no") == 0)
-		*out = false;
-	else
-		return false;
-	return true;
-}
-
 int
 ro_cli_guard_opt(int ch, const char *arg, struct ro_guard_opts *g)
 {
-	unsigned long	v;
+	struct ro_err	err = RO_ERR_INIT;
+	uint64_t	v;
+	int		error = RO_OK;
 
 	switch (ch) {
 	case 1001:
 		g->confirmed = true;
 		return 1;
 	case 1002:
+		if ((error = ro_optval_uint("--max-kicks", arg, 0,
+		    RO_CONFIG_COUNT_MAX, &v, &err)) == RO_OK)
+			g->max_kicks = (size_t)v;
+		break;
 	case 1003:
-		if (!ro_cli_uint(arg, 1000000, &v)) {
-			fprintf(stderr, "roomops: --%s: expected a count, not "
-			    "\"%s\"\n", ch == 1002 ? "max-kicks" :
-			    "max-artifact-deletes", arg);
-			return -1;
-		}
-		if (ch == 1002)
-			g->max_kicks = v;
-		else
-			g->max_deletes = v;
-		return 1;
+		if ((error = ro_optval_uint("--max-artifact-deletes", arg, 0,
+		    RO_CONFIG_COUNT_MAX, &v, &err)) == RO_OK)
+			g->max_deletes = (size_t)v;
+		break;
 	case 1004:
-		if (!ro_cli_ratio(arg, &g->threshold)) {
-			fprintf(stderr, "roomops: --change-threshold: expected "
-			    "a ratio from 0 to 1, not \"%s\"\n", arg);
-			return -1;
-		}
-		return 1;
+		error = ro_optval_ratio("--change-threshold", arg,
+		    &g->threshold, &err);
+		break;
 	case 1005:
-		if (!ro_cli_bool(arg, &g->require_confirm)) {
-			fprintf(stderr, "roomops: --require-confirm: expected "
-			    "true or false, not \"%s\"\n", arg);
-			return -1;
-		}
-		return 1;
+		error = ro_optval_bool("--require-confirm", arg,
+		    &g->require_confirm, &err);
+		break;
+	default:
+		return 0;
 	}
-	return 0;
+	if (error < 0) {
+		fprintf(stderr, "roomops: %s\n", err.msg);
+		return -1;
+	}
+	return 1;
 }
 
 int

@@ -42,12 +42,6 @@ bool	ro_cli_output(const char *s, enum ro_output *out);
 int	ro_cli_secret(const char *file, const char *env, char **out,
 	    struct ro_err *err);
 void	ro_cli_secret_free(char *s);
-/* Strict non-negative integer / ratio parsing for options. */
-bool	ro_cli_uint(const char *s, unsigned long max, unsigned long *out);
-bool	ro_cli_ratio(const char *s, double *out);
-bool	ro_cli_bool(const char *s, bool *out);
-
-#endif
 
 /* Guardrail options shared by plan, apply and agent (long options only). */
 #define RO_CLI_GUARD_OPTIONS \
@@ -71,3 +65,5 @@ int	ro_cli_specset(struct ro_specset **out, char *const *paths, size_t n,
 	    bool keep_content, struct ro_err *err);
 /* Handle one of the options above: 1 handled, 0 not ours, -1 bad value. */
 int	ro_cli_guard_opt(int ch, const char *arg, struct ro_guard_opts *g);
+
+#endif

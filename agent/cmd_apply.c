@@ -1,5 +1,6 @@
 /* cmd_apply.c: `roomops apply`: one reconcile of every room, then exit. */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "roomops/guard.h"
 #include "roomops/specset.h"
 #include "cli.h"
+#include "optval.h"
 #include "reconcile.h"
 #include "runner.h"
 
@@ -152,7 +154,7 @@ cmd_apply(int argc, char *argv[])
 	struct ro_strv		 rejected = RO_STRV_INIT;
 	const char		*server = NULL, *token_file = NULL;
 	const char		*audit_path = APPLY_AUDIT_DEFAULT;
-	unsigned long		 conc = RO_RUNNER_CONCURRENCY;
+	uint64_t		 conc = RO_RUNNER_CONCURRENCY;
 	char			*token = NULL, *json;
 	bool			 audit_open = false;
 	cJSON			*out = NULL;
@@ -177,10 +179,9 @@ cmd_apply(int argc, char *argv[])
 		case 'r': ropts.rollback = true; break;
 		case 'q': run.quiet = true; break;
 		case 'j':
-			if (!ro_cli_uint(optarg, RO_RUNNER_CONCURRENCY_MAX,
-			    &conc) || conc == 0) {
-				fprintf(stderr, "roomops: --concurrency: 1 to "
-				    "%d\n", RO_RUNNER_CONCURRENCY_MAX);
+			if (ro_optval_uint("--concurrency", optarg, 1,
+			    RO_RUNNER_CONCURRENCY_MAX, &conc, &err) < 0) {
+				fprintf(stderr, "roomops: %s\n", err.msg);
 				return RO_EXIT_ERROR;
 			}
 			break;
@@ -202,6 +203,7 @@ cmd_apply(int argc, char *argv[])
 	copts.base_url = server;
 	copts.token = token;
 	if (!run.dry_run) {
+		/* the audit log's folder, when it is the default one */
 		if (ro_file_mkdirs_parent(audit_path, 0750, &err) < 0 ||
 		    ro_auditlog_open(&audit, audit_path, &err) < 0)
 			goto fail;

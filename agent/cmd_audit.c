@@ -28,31 +28,19 @@ usage(FILE *f)
 	    "  --state-dir DIR     read DIR/audit.jsonl (default ./"
 	    AUDIT_DEFAULT_STATE_DIR ")\n"
 	    "  --audit-log FILE    read this JSON-lines file\n"
-	    "  --room ID           only this room\n"
-	    "  --rev REV           only this revision\n"
+	    "  --room ID           only this room (exact roomId)\n"
+	    "  --rev REV           only this revision, or a unique\n"
+	    "                      abbreviation of it (4+ hex digits)\n"
 	    "  --output text|json  (default text)\n");
 }
 
 struct notes_walk {
-	git_repository	*repo;
-	const char	*room;
-	const char	*rev;
-	cJSON		*arr;
-	size_t		 bad;
-	struct ro_err	*err;
+	git_repository		*repo;
+	struct ro_audit_match	 m;
+	cJSON			*arr;
+	size_t			 bad;
+	struct ro_err		*err;
 };
-
-static bool
-match(const cJSON *o, const char *key, const char *want)
-{
-	const cJSON	*v;
-
-	if (want == NULL)
-		return true;
-	v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) && strncmp(v->valuestring, want,
-	    strlen(want)) == 0;	/* a revision may be abbreviated */
-}
 
 static int
 on_note(const git_oid *commit, void *arg)
@@ -71,7 +59,7 @@ on_note(const git_oid *commit, void *arg)
 			w->bad++;
 			continue;
 		}
-		if (match(o, "room", w->room) && match(o, "rev", w->rev))
+		if (ro_audit_match(&w->m, o))
 			cJSON_AddItemToArray(w->arr, o);
 		else
 			cJSON_Delete(o);
@@ -92,9 +80,10 @@ by_ts(const void *a, const void *b)
 	    cJSON_IsString(ty) ? ty->valuestring : "");
 }
 
-/* Every record in the notes of repository dir, oldest first. */
+/* The records of the notes of repository dir that q asks for, oldest
+ * first. */
 static int
-read_notes(const char *dir, const char *room, const char *rev, cJSON *arr,
+read_notes(const char *dir, const struct ro_audit_query *q, cJSON *arr,
     size_t *bad, struct ro_err *err)
 {
 	struct notes_walk	 w;
@@ -111,11 +100,11 @@ read_notes(const char *dir, const char *room, const char *rev, cJSON *arr,
 	}
 	memset(&w, 0, sizeof(w));
 	w.repo = repo;
-	w.room = room;
-	w.rev = rev;
+	ro_audit_match_init(&w.m, q);
 	w.arr = arr;
 	w.err = err;
-	if ((error = ro_notes_foreach(repo, NULL, on_note, &w, err)) < 0)
+	if ((error = ro_notes_foreach(repo, NULL, on_note, &w, err)) < 0 ||
+	    (error = ro_audit_match_check(&w.m, err)) < 0)
 		goto done;
 	*bad = w.bad;
 	/* notes come in commit order; records are read in time order */
@@ -159,6 +148,8 @@ print_text(const cJSON *rec)
 			printf(" %s=%.0f", keys[i], v->valuedouble);
 	}
 	printf("\n");
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "signer")))
+		printf("    signed by: %s\n", str(rec, "signer"));
 	errs = cJSON_GetObjectItemCaseSensitive(rec, "errors");
 	cJSON_ArrayForEach(v, errs)
 		if (cJSON_IsString(v))
@@ -179,7 +170,7 @@ cmd_audit(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*dir = AUDIT_DEFAULT_STATE_DIR, *log = NULL, *repo = NULL;
-	const char	*room = NULL, *rev = NULL;
+	struct ro_audit_query q = RO_AUDIT_QUERY_INIT;
 	enum ro_output	 output = RO_OUTPUT_TEXT;
 	struct ro_err	 err = RO_ERR_INIT;
 	cJSON		*arr = NULL, *rec, *doc = NULL;
@@ -193,8 +184,8 @@ cmd_audit(int argc, char *argv[])
 		case 'g': repo = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'a': log = optarg; break;
-		case 'r': room = optarg; break;
-		case 'v': rev = optarg; break;
+		case 'r': q.room = optarg; break;
+		case 'v': q.rev = optarg; break;
 		case 'o':
 			if (!ro_cli_output(optarg, &output))
 				return RO_EXIT_ERROR;
@@ -214,10 +205,10 @@ cmd_audit(int argc, char *argv[])
 	if ((arr = cJSON_CreateArray()) == NULL)
 		goto oom;
 	if (repo != NULL) {
-		if (read_notes(repo, room, rev, arr, &bad, &err) < 0)
+		if (read_notes(repo, &q, arr, &bad, &err) < 0)
 			goto fail;
-	} else if (ro_auditlog_read(log != NULL ? log : path, room, rev, NULL,
-	    arr, &bad, &err) < 0)
+	} else if (ro_auditlog_read(log != NULL ? log : path, &q, arr, &bad,
+	    &err) < 0)
 		goto fail;
 	if (bad > 0)
 		fprintf(stderr, "warning: %zu malformed line%s skipped\n", bad,

@@ -9,6 +9,11 @@
  * ro_config_layer); the layers are then parsed from the highest
  * precedence down, the first value of an option going into the config
  * and the others into a scratch struct, so every value is checked.
+ *
+ * Split by concern: scalar values are parsed by optval.c (shared with the
+ * verbs' flags), the YAML file is read by configfile.c and the
+ * configuration printed (--print-config, --help) by configprint.c; the
+ * option table, the layers and the merge stay here.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,48 +30,15 @@
 #include "roomops/node.h"
 #include "roomops/yaml.h"
 #include "config.h"
+#include "config_impl.h"
+#include "optval.h"
 
 #include "../common/banned.h"
 
 _Static_assert(RO_CONFIG_NOPTS <= 64, "changed is a 64-bit mask");
 
 #define OPT_BASE	1000	/* getopt_long value of option 0 */
-#define YAML_DEPTH	4	/* a mapping of scalars needs 2 */
 #define WHERE_MAX	1024	/* bytes of an origin in a message */
-#define ENV_NAME_MAX	64	/* bytes of ROOMOPS_<NAME> */
-#define PRINT_COLUMN	40	/* where --print-config comments start */
-#define USAGE_COLUMN	34	/* where --help texts start */
-
-enum otype {
-	T_STR,		/* char * */
-	T_DURATION,	/* uint64_t milliseconds */
-	T_BOOL,		/* bool */
-	T_UINT,		/* unsigned, min..max */
-	T_RATIO,	/* double, 0..1 */
-	T_LOGFMT,	/* enum ro_log_format */
-	T_LOGLEVEL,	/* enum ro_log_level */
-	T_PROFILE,	/* enum ro_config_profile */
-	T_SHARD,	/* struct ro_shard */
-	T_LISTEN	/* char *listen, plus listen_host and listen_port */
-};
-
-#define F_LIVE		0x01	/* a running daemon applies a change */
-#define F_EMPTY		0x02	/* "" is a valid value */
-#define F_URL		0x04	/* mask the password of user:pass@ */
-#define F_HTTP		0x08	/* must be an http(s) URL */
-#define F_NOFILE	0x10	/* not a config file key */
-#define F_LIST		0x20	/* T_STR: a repeated flag appends ",v" */
-
-struct opt {
-	const char	*name;
-	enum otype	 type;
-	size_t		 off;		/* field in struct ro_config */
-	const char	*def;		/* default as text; NULL: unset */
-	uint64_t	 min, max;	/* T_UINT; T_DURATION: max ms */
-	unsigned	 flags;
-	const char	*arg;		/* --help */
-	const char	*help;
-};
 
 #define OFF(f)	offsetof(struct ro_config, f)
 
@@ -110,6 +82,13 @@ static const struct opt opts[RO_CONFIG_NOPTS] = {
 	[RO_CONFIG_WEBHOOK_SECRET_FILE] = { "webhook-secret-file", T_STR,
 	    OFF(webhook_secret_file), NULL, 0, 0, 0, "FILE",
 	    "secret of the push webhooks" },
+	[RO_CONFIG_API_READ_TOKEN_FILE] = { "api-read-token-file", T_STR,
+	    OFF(api_read_token_file), NULL, 0, 0, 0, "FILE",
+	    "bearer token for /status, /audit, /events" },
+	[RO_CONFIG_TLS_CERT] = { "tls-cert", T_STR, OFF(tls_cert), NULL,
+	    0, 0, 0, "FILE", "PEM certificate of the API (TLS)" },
+	[RO_CONFIG_TLS_KEY] = { "tls-key", T_STR, OFF(tls_key), NULL,
+	    0, 0, 0, "FILE", "PEM private key of the API (TLS)" },
 	[RO_CONFIG_STATE_DIR] = { "state-dir", T_STR, OFF(state_dir),
 	    "./.roomops", 0, 0, 0, "DIR", "clone, cursors and audit log" },
 	[RO_CONFIG_AUDIT_LOG] = { "audit-log", T_STR, OFF(audit_log), NULL,
@@ -170,6 +149,11 @@ static const struct opt opts[RO_CONFIG_NOPTS] = {
 	[RO_CONFIG_NOTIFY_TARGET_URL] = { "notify-target-url", T_STR,
 	    OFF(notify_target_url), NULL, 0, 0, 0, "TEMPLATE",
 	    "status link: {sha} {room} {shard}" },
+	[RO_CONFIG_VERIFY_SIGNATURES] = { "verify-signatures", T_STR,
+	    OFF(verify_signatures), "off", 0, 0, 0, "off|openpgp|ssh|any",
+	    "apply only commits signed by a trusted key" },
+	[RO_CONFIG_TRUSTED_KEYS] = { "trusted-keys", T_STR, OFF(trusted_keys),
+	    NULL, 0, 0, 0, "PATH", "keyring (openpgp) or allowed signers" },
 	[RO_CONFIG_ONCE] = { "once", T_BOOL, OFF(once), "false",
 	    0, 0, 0, "BOOL", "process what is pending, then exit" },
 	[RO_CONFIG_LOG_FORMAT] = { "log-format", T_LOGFMT, OFF(log_format),
@@ -178,207 +162,24 @@ static const struct opt opts[RO_CONFIG_NOPTS] = {
 	    "info", 0, 0, F_LIVE, "error|warn|info|debug", "log level" },
 	[RO_CONFIG_PRINT_CONFIG] = { "print-config", T_BOOL, OFF(print_config),
 	    "false", 0, 0, 0, "BOOL", "print the effective configuration" },
+	[RO_CONFIG_UI_COMMIT_URL] = { "ui-commit-url", T_STR,
+	    OFF(ui_commit_url), NULL, 0, 0, F_HTTP, "URL",
+	    "dashboard commit link, {sha} replaced" },
 };
 
-static const char *const log_levels[] = {
+const struct opt *const ro_config_table = opts;
+
+const char *const ro_config_log_levels[] = {
 	[RO_LOG_ERROR] = "error", [RO_LOG_WARN] = "warn",
 	[RO_LOG_INFO] = "info", [RO_LOG_DEBUG] = "debug"
 };
-static const char *const log_formats[] = {
+const char *const ro_config_log_formats[] = {
 	[RO_LOG_TEXT] = "text", [RO_LOG_JSON] = "json"
 };
-static const char *const profiles[] = {
+const char *const ro_config_profiles[] = {
 	[RO_CONFIG_PROFILE_DEFAULT] = "default",
 	[RO_CONFIG_PROFILE_TEST] = "test"
 };
-
-/* The raw values of one source. */
-struct ro_config_layer {
-	enum ro_config_source src;
-	char		*file;			/* RO_CONFIG_SRC_FILE: path */
-	bool		 help;			/* RO_CONFIG_SRC_FLAG: -h */
-	char		*val[RO_CONFIG_NOPTS];	/* NULL: not set here */
-	unsigned	 line[RO_CONFIG_NOPTS];	/* file positions, 1-based */
-	unsigned	 col[RO_CONFIG_NOPTS];
-};
-
-static const char too_large[] = "too large";
-
-/* Durations */
-
-int
-ro_config_parse_duration(const char *s, uint64_t max_ms, uint64_t *out,
-    const char **why)
-{
-	static const struct {
-		const char	*unit;
-		uint64_t	 ms;
-	} units[] = {	/* largest first; "ms" before "m" when matching */
-		{ "h", 3600000 }, { "m", 60000 }, { "s", 1000 }, { "ms", 1 }
-	};
-	const char	*p = s;
-	uint64_t	 total = 0, v;
-	size_t		 u, last = 0, ulen;
-	bool		 first = true;
-
-	*why = NULL;
-	if (*s == '\0') {
-		*why = "empty";
-		return RO_EINVALID;
-	}
-	if (strcmp(s, "0") == 0) {
-		*out = 0;
-		return RO_OK;
-	}
-	/* one round per <digits><unit>; p advances every round */
-	while (*p != '\0') {
-		if (*p == '-') {
-			*why = "negative";
-			return RO_EINVALID;
-		}
-		if (*p < '0' || *p > '9') {
-			*why = *p == '+' ? "no sign allowed" :
-			    "expected a number followed by ms, s, m or h";
-			return RO_EINVALID;
-		}
-		for (v = 0; *p >= '0' && *p <= '9'; p++) {
-			if (v > (UINT64_MAX - 9) / 10) {
-				*why = too_large;
-				return RO_EINVALID;
-			}
-			v = v * 10 + (uint64_t)(*p - '0');
-		}
-		if (*p == '.') {
-			*why = "no fractions; use a smaller unit (1500ms)";
-			return RO_EINVALID;
-		}
-		for (ulen = 0; p[ulen] >= 'a' && p[ulen] <= 'z'; ulen++)
-			;
-		if (ulen == 0) {
-			*why = "missing unit (ms, s, m or h)";
-			return RO_EINVALID;
-		}
-		for (u = 0; u < RO_NELEM(units); u++)
-			if (strlen(units[u].unit) == ulen &&
-			    memcmp(p, units[u].unit, ulen) == 0)
-				break;
-		if (u == RO_NELEM(units)) {
-			*why = "unknown unit (ms, s, m or h)";
-			return RO_EINVALID;
-		}
-		if (!first && u <= last) {
-			*why = "units must be given once, largest first (1h30m)";
-			return RO_EINVALID;
-		}
-		if (v > (UINT64_MAX - total) / units[u].ms) {
-			*why = too_large;
-			return RO_EINVALID;
-		}
-		total += v * units[u].ms;
-		last = u;
-		first = false;
-		p += ulen;
-	}
-	if (total > max_ms) {
-		*why = too_large;
-		return RO_EINVALID;
-	}
-	*out = total;
-	return RO_OK;
-}
-
-const char *
-ro_config_format_duration(uint64_t ms, char *buf, size_t len)
-{
-	static const struct {
-		const char	*unit;
-		uint64_t	 ms;
-	} units[] = { { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
-	    { "ms", 1 } };
-	size_t		 u, o = 0;
-	int		 n;
-
-	if (len == 0)
-		return buf;
-	buf[0] = '\0';
-	if (ms == 0) {
-		snprintf(buf, len, "0");
-		return buf;
-	}
-	for (u = 0; u < RO_NELEM(units) && o < len; u++) {
-		if (ms / units[u].ms == 0)
-			continue;
-		n = snprintf(buf + o, len - o, "%ju%s",
-		    (uintmax_t)(ms / units[u].ms), units[u].unit);
-		if (n < 0)
-			break;
-		o += (size_t)n;
-		ms %= units[u].ms;
-	}
-	return buf;
-}
-
-/* Scalar parsers: strict, no spaces, no signs */
-
-static bool
-parse_bool(const char *s, bool *out)
-{
-	if (strcmp(s, "true") == 0)
-		*out = true;
-	else if (strcmp(s, "false") == 0)
-		*out = false;
-	else
-		return false;
-	return true;
-}
-
-/* Decimal digits without leading zeros, within min..max. */
-static bool
-parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	uint64_t	v = 0;
-	const char	*p;
-
-	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return false;
-	for (p = s; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* DIGITS[.DIGITS] within 0..1. */
-static bool
-parse_ratio(const char *s, double *out)
-{
-	const char	*p = s;
-	char		*end;
-	double		 v;
-
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (p == s)
-		return false;
-	if (*p == '.') {
-		if (p[1] < '0' || p[1] > '9')
-			return false;
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	}
-	if (*p != '\0' || p - s > 64)
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !(v >= 0.0 && v <= 1.0))
-		return false;
-	*out = v;
-	return true;
-}
 
 static int
 parse_name(const char *s, const char *const *names, size_t n)
@@ -389,64 +190,6 @@ parse_name(const char *s, const char *const *names, size_t n)
 		if (names[i] != NULL && strcmp(s, names[i]) == 0)
 			return (int)i;
 	return -1;
-}
-
-static bool
-host_char(char c, bool v6)
-{
-	if ((c >= '0' && c <= '9') || c == '.')
-		return true;
-	if (v6)
-		return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-		    c == ':';
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
-}
-
-/* "HOST:PORT" or "[V6]:PORT"; *host is a new string without brackets. */
-static int
-parse_listen(const char *s, char **host, unsigned *port, const char **why)
-{
-	const char	*h, *hend, *colon, *p;
-	uint64_t	 v;
-	bool		 v6 = s[0] == '[';
-
-	*why = NULL;
-	if (v6) {
-		h = s + 1;
-		if ((hend = strchr(h, ']')) == NULL || hend[1] != ':') {
-			*why = "expected [IPV6]:PORT";
-			return RO_EINVALID;
-		}
-		colon = hend + 1;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL) {
-			*why = "missing :PORT";
-			return RO_EINVALID;
-		}
-		h = s;
-		hend = colon;
-		if (memchr(h, ':', (size_t)(hend - h)) != NULL) {
-			*why = "put an IPv6 address in brackets ([::1]:8080)";
-			return RO_EINVALID;
-		}
-	}
-	if (hend == h) {
-		*why = "empty address";
-		return RO_EINVALID;
-	}
-	for (p = h; p < hend; p++)
-		if (!host_char(*p, v6)) {
-			*why = "invalid character in the address";
-			return RO_EINVALID;
-		}
-	if (!parse_uint(colon + 1, 0, 65535, &v)) {
-		*why = "port must be a number 0..65535";
-		return RO_EINVALID;
-	}
-	if ((*host = strndup(h, (size_t)(hend - h))) == NULL)
-		return RO_ENOMEM;
-	*port = (unsigned)v;
-	return RO_OK;
 }
 
 /* http://HOST... or https://HOST..., no spaces or control characters. */
@@ -558,8 +301,8 @@ field(struct ro_config *cfg, enum ro_config_opt o)
 	return (char *)cfg + opts[o].off;
 }
 
-static const void *
-cfield(const struct ro_config *cfg, enum ro_config_opt o)
+const void *
+ro_config_cfield(const struct ro_config *cfg, enum ro_config_opt o)
 {
 	return (const char *)cfg + opts[o].off;
 }
@@ -569,8 +312,7 @@ set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
     const char *at, struct ro_err *err)
 {
 	const struct opt *op = &opts[o];
-	char		 q[RO_NODE_QUOTE_SIZE], dur[32];
-	const char	*why = NULL;
+	char		 q[RO_NODE_QUOTE_SIZE];
 	char		*s = NULL, *host = NULL;
 	struct ro_shard	 shard;
 	struct ro_err	 e = RO_ERR_INIT;
@@ -601,53 +343,43 @@ set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
 		*(char **)field(cfg, o) = s;
 		break;
 	case T_DURATION:
-		if (ro_config_parse_duration(raw, op->max, &u, &why) < 0) {
-			if (why == too_large)
-				return ro_err_set(err, RO_EINVALID, "%s: invalid "
-				    "duration %s: too large (at most %s)", at,
-				    q, ro_config_format_duration(op->max, dur,
-				    sizeof(dur)));
-			return ro_err_set(err, RO_EINVALID, "%s: invalid "
-			    "duration %s: %s", at, q, why);
-		}
+		if ((error = ro_optval_duration(at, raw, op->max, &u, err)) < 0)
+			return error;
 		*(uint64_t *)field(cfg, o) = u;
 		break;
 	case T_BOOL:
-		if (!parse_bool(raw, &b))
-			return ro_err_set(err, RO_EINVALID, "%s: invalid "
-			    "boolean %s (expected true or false)", at, q);
+		if ((error = ro_optval_bool(at, raw, &b, err)) < 0)
+			return error;
 		*(bool *)field(cfg, o) = b;
 		break;
 	case T_UINT:
-		if (!parse_uint(raw, op->min, op->max, &u))
-			return ro_err_set(err, RO_EINVALID, "%s: invalid "
-			    "integer %s (expected %ju..%ju)", at, q,
-			    (uintmax_t)op->min, (uintmax_t)op->max);
+		if ((error = ro_optval_uint(at, raw, op->min, op->max, &u,
+		    err)) < 0)
+			return error;
 		*(unsigned *)field(cfg, o) = (unsigned)u;
 		break;
 	case T_RATIO:
-		if (!parse_ratio(raw, &d))
-			return ro_err_set(err, RO_EINVALID, "%s: invalid ratio "
-			    "%s (expected a decimal from 0 to 1, such as 0.5)",
-			    at, q);
+		if ((error = ro_optval_ratio(at, raw, &d, err)) < 0)
+			return error;
 		*(double *)field(cfg, o) = d;
 		break;
 	case T_LOGFMT:
-		if ((k = parse_name(raw, log_formats,
-		    RO_NELEM(log_formats))) < 0)
+		if ((k = parse_name(raw, ro_config_log_formats,
+		    RO_NELEM(ro_config_log_formats))) < 0)
 			return ro_err_set(err, RO_EINVALID, "%s: invalid value "
 			    "%s (expected text or json)", at, q);
 		*(enum ro_log_format *)field(cfg, o) = (enum ro_log_format)k;
 		break;
 	case T_LOGLEVEL:
-		if ((k = parse_name(raw, log_levels,
-		    RO_NELEM(log_levels))) < 0)
+		if ((k = parse_name(raw, ro_config_log_levels,
+		    RO_NELEM(ro_config_log_levels))) < 0)
 			return ro_err_set(err, RO_EINVALID, "%s: invalid value "
 			    "%s (expected error, warn, info or debug)", at, q);
 		*(enum ro_log_level *)field(cfg, o) = (enum ro_log_level)k;
 		break;
 	case T_PROFILE:
-		if ((k = parse_name(raw, profiles, RO_NELEM(profiles))) < 0)
+		if ((k = parse_name(raw, ro_config_profiles,
+		    RO_NELEM(ro_config_profiles))) < 0)
 			return ro_err_set(err, RO_EINVALID, "%s: invalid value "
 			    "%s (expected default or test)", at, q);
 		*(enum ro_config_profile *)field(cfg, o) =
@@ -659,12 +391,8 @@ set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
 		*(struct ro_shard *)field(cfg, o) = shard;
 		break;
 	case T_LISTEN:
-		if ((error = parse_listen(raw, &host, &port, &why)) < 0) {
-			if (error == RO_ENOMEM)
-				return ro_err_set(err, error, "out of memory");
-			return ro_err_set(err, error, "%s: invalid address %s: "
-			    "%s", at, q, why);
-		}
+		if ((error = ro_optval_listen(at, raw, &host, &port, err)) < 0)
+			return error;
 		if ((s = strdup(raw)) == NULL) {
 			free(host);
 			return ro_err_set(err, RO_ENOMEM, "out of memory");
@@ -675,103 +403,6 @@ set_value(struct ro_config *cfg, enum ro_config_opt o, const char *raw,
 		cfg->listen_host = host;
 		cfg->listen_port = port;
 		break;
-	}
-	return RO_OK;
-}
-
-/*
- * s with the userinfo of a URL masked: the password of user:password@
- * becomes "***", and so does a lone user (often a token) before '@'.
- */
-static int
-add_masked_url(struct ro_buf *out, const char *s)
-{
-	struct ro_buf	 m = RO_BUF_INIT;
-	const char	*auth, *end, *at, *colon;
-	int		 error;
-
-	if ((auth = strstr(s, "://")) == NULL)
-		return ro_buf_add_json_str(out, s);
-	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	at = NULL;
-	for (colon = auth; colon < end; colon++)
-		if (*colon == '@')
-			at = colon;
-	if (at == NULL)
-		return ro_buf_add_json_str(out, s);
-	colon = memchr(auth, ':', (size_t)(at - auth));
-	if ((error = ro_buf_add(&m, s, (size_t)(auth - s))) < 0 ||
-	    (colon != NULL &&
-	    (error = ro_buf_add(&m, auth, (size_t)(colon + 1 - auth))) < 0) ||
-	    (error = ro_buf_addstr(&m, "***")) < 0 ||
-	    (error = ro_buf_addstr(&m, at)) < 0)
-		goto done;
-	error = ro_buf_add_json_str(out, ro_buf_cstr(&m));
-done:
-	ro_buf_release(&m);
-	return error;
-}
-
-/* Shortest text that reads back as the same double. */
-static void
-format_ratio(double d, char *buf, size_t len)
-{
-	int	prec;
-
-	for (prec = 1; prec < 17; prec++) {
-		snprintf(buf, len, "%.*g", prec, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	if (prec == 17)
-		snprintf(buf, len, "%.17g", d);
-	/* %g may write 1e-05; the ratio parser wants plain decimals */
-	if (strchr(buf, 'e') != NULL)
-		snprintf(buf, len, "%.17f", d);
-}
-
-/* The value of o as YAML; masked: URL passwords hidden (printing). */
-static int
-format_value(const struct ro_config *cfg, enum ro_config_opt o, bool masked,
-    struct ro_buf *out)
-{
-	const struct opt *op = &opts[o];
-	const char	*s;
-	char		 tmp[64];
-
-	switch (op->type) {
-	case T_STR:
-	case T_LISTEN:
-		if ((s = *(char *const *)cfield(cfg, o)) == NULL)
-			return ro_buf_addstr(out, "~");
-		if (masked && (op->flags & F_URL))
-			return add_masked_url(out, s);
-		return ro_buf_add_json_str(out, s);
-	case T_DURATION:
-		return ro_buf_addstr(out, ro_config_format_duration(
-		    *(const uint64_t *)cfield(cfg, o), tmp, sizeof(tmp)));
-	case T_BOOL:
-		return ro_buf_addstr(out, *(const bool *)cfield(cfg, o) ?
-		    "true" : "false");
-	case T_UINT:
-		return ro_buf_printf(out, "%u",
-		    *(const unsigned *)cfield(cfg, o));
-	case T_RATIO:
-		format_ratio(*(const double *)cfield(cfg, o), tmp, sizeof(tmp));
-		return ro_buf_addstr(out, tmp);
-	case T_LOGFMT:
-		return ro_buf_addstr(out,
-		    log_formats[*(const enum ro_log_format *)cfield(cfg, o)]);
-	case T_LOGLEVEL:
-		return ro_buf_addstr(out,
-		    log_levels[*(const enum ro_log_level *)cfield(cfg, o)]);
-	case T_PROFILE:
-		return ro_buf_addstr(out, profiles[
-		    *(const enum ro_config_profile *)cfield(cfg, o)]);
-	case T_SHARD:
-		return ro_buf_printf(out, "\"%s\"", ro_shard_str(tmp,
-		    (const struct ro_shard *)cfield(cfg, o)));
 	}
 	return RO_OK;
 }
@@ -798,8 +429,9 @@ layer_free(struct ro_config_layer *l)
 	free(l);
 }
 
-static int
-layer_set(struct ro_config_layer *l, enum ro_config_opt o, const char *v,
+int
+ro_config_layer_set(struct ro_config_layer *l, enum ro_config_opt o,
+    const char *v,
     struct ro_err *err)
 {
 	char	*s;
@@ -841,7 +473,7 @@ layer_copy(struct ro_config_layer **out, const struct ro_config_layer *src,
 	memcpy(l->col, src->col, sizeof(l->col));
 	for (i = 0; i < RO_CONFIG_NOPTS && error == RO_OK; i++)
 		if (src->val[i] != NULL)
-			error = layer_set(l, (enum ro_config_opt)i,
+			error = ro_config_layer_set(l, (enum ro_config_opt)i,
 			    src->val[i], err);
 	if (error == RO_OK && src->file != NULL &&
 	    (l->file = strdup(src->file)) == NULL)
@@ -923,7 +555,8 @@ layer_from_argv(struct ro_config_layer *l, int argc, char *argv[],
 			if ((error = layer_append(l, (enum ro_config_opt)idx,
 			    optarg, err)) < 0)
 				return error;
-		} else if ((error = layer_set(l, (enum ro_config_opt)idx,
+		} else if ((error = ro_config_layer_set(l,
+		    (enum ro_config_opt)idx,
 		    optarg != NULL ? optarg : "true", err)) < 0)
 			return error;
 		last_bool = opts[idx].type == T_BOOL && optarg == NULL ?
@@ -956,162 +589,11 @@ layer_from_env(struct ro_config_layer *l, struct ro_err *err)
 		    sizeof(name)));
 		if (v == NULL || v[0] == '\0')
 			continue;
-		if ((error = layer_set(l, (enum ro_config_opt)i, v, err)) < 0)
+		if ((error = ro_config_layer_set(l, (enum ro_config_opt)i, v,
+		    err)) < 0)
 			return error;
 	}
 	return RO_OK;
-}
-
-/* Only blank lines and comments: an empty config file. */
-static bool
-only_comments(const char *p, size_t len)
-{
-	const char	*end = p + len;
-
-	while (p < end) {
-		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-			p++;
-		if (p < end && *p != '\n' && *p != '#')
-			return false;
-		while (p < end && *p != '\n')
-			p++;
-		if (p < end)
-			p++;
-	}
-	return true;
-}
-
-static bool
-file_type_ok(enum otype t, enum ro_node_type nt)
-{
-	switch (t) {
-	case T_BOOL:
-		return nt == RO_NODE_BOOL;
-	case T_UINT:
-		return nt == RO_NODE_INT;
-	case T_RATIO:
-		return nt == RO_NODE_INT || nt == RO_NODE_FLOAT;
-	case T_DURATION:
-		return nt == RO_NODE_STR || nt == RO_NODE_INT;
-	case T_STR:
-		return nt == RO_NODE_STR || nt == RO_NODE_INT ||
-		    nt == RO_NODE_FLOAT;
-	default:
-		return nt == RO_NODE_STR;
-	}
-}
-
-static const char *
-file_type_want(enum otype t)
-{
-	switch (t) {
-	case T_BOOL:		return "true or false";
-	case T_UINT:		return "an integer";
-	case T_RATIO:		return "a number from 0 to 1";
-	case T_DURATION:	return "a duration such as 10s";
-	default:		return "a string";
-	}
-}
-
-static int
-layer_from_file(struct ro_config_layer *l, const char *path,
-    const char *from, struct ro_err *err)
-{
-	struct ro_buf		 b = RO_BUF_INIT, kname = RO_BUF_INIT;
-	struct ro_node		 root = RO_NODE_INIT;
-	struct ro_diag		 diag = RO_DIAG_INIT;
-	struct ro_err		 e = RO_ERR_INIT;
-	const struct ro_node	*k, *v;
-	unsigned		 seen[RO_CONFIG_NOPTS] = { 0 };
-	size_t			 i, o;
-	int			 error;
-
-	l->src = RO_CONFIG_SRC_FILE;
-	if ((l->file = strdup(path)) == NULL)
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	/* ro_file_read() enforces RO_CONFIG_FILE_MAX; b grows by chunks */
-	ro_buf_init(&kname, 1024);
-	if ((error = ro_file_read(path, RO_CONFIG_FILE_MAX, &b, &e)) < 0) {
-		ro_err_set(err, error, "%s: %s", from, e.msg);
-		goto done;
-	}
-	if (only_comments(b.ptr, b.len))
-		goto done;
-	if ((error = ro_yaml_parse(&root, path, b.ptr, b.len, YAML_DEPTH,
-	    &diag)) < 0) {
-		ro_err_set(err, error, "%s", diag.errors.n > 0 ?
-		    diag.errors.v[0] : "out of memory");
-		goto done;
-	}
-	if (root.type == RO_NODE_NULL)
-		goto done;
-	if (root.type != RO_NODE_MAP) {
-		error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: expected a "
-		    "mapping of option names to values, not %s", path,
-		    root.line, root.col, ro_node_type_name(root.type));
-		goto done;
-	}
-	for (i = 0; i < ro_node_map_size(&root); i++) {
-		k = ro_node_map_key(&root, i);
-		v = ro_node_map_value(&root, i);
-		ro_buf_reset(&kname);
-		if ((error = ro_node_path_key(&kname, k->str != NULL ? k->str :
-		    "", k->str != NULL ? k->len : 0)) < 0) {
-			ro_err_set(err, error, "out of memory");
-			goto done;
-		}
-		for (o = 0; o < RO_CONFIG_NOPTS; o++)
-			if (k->str != NULL && strlen(k->str) == k->len &&
-			    strcmp(k->str, opts[o].name) == 0)
-				break;
-		if (o == RO_CONFIG_NOPTS) {
-			error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: %s: "
-			    "unknown option", path, k->line, k->col,
-			    ro_buf_cstr(&kname));
-			goto done;
-		}
-		if (opts[o].flags & F_NOFILE) {
-			error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: %s: "
-			    "not allowed in a config file (use --%s or %s)",
-			    path, k->line, k->col, opts[o].name,
-			    opts[o].name, "ROOMOPS_CONFIG");
-			goto done;
-		}
-		if (seen[o] != 0) {
-			error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: %s: "
-			    "duplicate key (first at line %u)", path, k->line,
-			    k->col, opts[o].name, seen[o]);
-			goto done;
-		}
-		seen[o] = k->line > 0 ? k->line : 1;
-		if (v->type == RO_NODE_NULL)
-			continue;	/* "key: ~" = not set here */
-		if (!file_type_ok(opts[o].type, v->type)) {
-			error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: %s: "
-			    "expected %s, not %s", path, v->line, v->col,
-			    opts[o].name, file_type_want(opts[o].type),
-			    ro_node_type_name(v->type));
-			goto done;
-		}
-		if (strlen(v->str) != v->len) {
-			error = ro_err_set(err, RO_EINVALID, "%s:%u:%u: %s: "
-			    "contains a NUL byte", path, v->line, v->col,
-			    opts[o].name);
-			goto done;
-		}
-		if ((error = layer_set(l, (enum ro_config_opt)o, v->str,
-		    err)) < 0)
-			goto done;
-		l->line[o] = v->line;
-		l->col[o] = v->col;
-	}
-	error = RO_OK;
-done:
-	ro_node_release(&root);
-	ro_diag_release(&diag);
-	ro_buf_release(&kname);
-	ro_buf_release(&b);
-	return error;
 }
 
 /* Merging */
@@ -1196,11 +678,12 @@ build(struct ro_config **out, struct ro_config_layer *flags,
 			    "value");
 			goto done;
 		}
-		if ((error = layer_from_file(&file, cpath, "--config",
+		if ((error = ro_config_layer_from_file(&file, cpath, "--config",
 		    err)) < 0)
 			goto done;
 	} else if ((cpath = env.val[RO_CONFIG_CONFIG]) != NULL) {
-		if ((error = layer_from_file(&file, cpath, "ROOMOPS_CONFIG",
+		if ((error = ro_config_layer_from_file(&file, cpath,
+		    "ROOMOPS_CONFIG",
 		    err)) < 0)
 			goto done;
 	}
@@ -1290,6 +773,29 @@ build(struct ro_config **out, struct ro_config_layer *flags,
 		    cfg->source[RO_CONFIG_GIT_PASSWORD_FILE]));
 		goto done;
 	}
+	if (strcmp(cfg->verify_signatures, "off") != 0 &&
+	    strcmp(cfg->verify_signatures, "openpgp") != 0 &&
+	    strcmp(cfg->verify_signatures, "ssh") != 0 &&
+	    strcmp(cfg->verify_signatures, "any") != 0) {
+		error = ro_err_set(err, RO_EINVALID, "verify-signatures (%s): "
+		    "\"%s\" is not off, openpgp, ssh or any",
+		    ro_config_source_name(
+		    cfg->source[RO_CONFIG_VERIFY_SIGNATURES]),
+		    cfg->verify_signatures);
+		goto done;
+	}
+	if (strcmp(cfg->verify_signatures, "off") != 0 &&
+	    cfg->trusted_keys == NULL && !cfg->help) {
+		error = ro_err_set(err, RO_EINVALID, "verify-signatures %s "
+		    "needs trusted-keys (a keyring file or folder, or an "
+		    "allowed-signers file)", cfg->verify_signatures);
+		goto done;
+	}
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		error = ro_err_set(err, RO_EINVALID, "tls-cert and tls-key go "
+		    "together: set both or neither");
+		goto done;
+	}
 	*out = cfg;
 	cfg = NULL;
 	error = RO_OK;
@@ -1342,8 +848,9 @@ ro_config_reload(const struct ro_config *old, struct ro_config **out,
 	for (o = 0; o < RO_CONFIG_NOPTS; o++) {
 		ro_buf_reset(&a);
 		ro_buf_reset(&b);
-		if ((error = format_value(old, (enum ro_config_opt)o, false,
-		    &a)) < 0 || (error = format_value(cfg,
+		if ((error = ro_config_format_value(old, (enum ro_config_opt)o,
+		    false,
+		    &a)) < 0 || (error = ro_config_format_value(cfg,
 		    (enum ro_config_opt)o, false, &b)) < 0) {
 			ro_err_set(err, error, "out of memory");
 			goto done;
@@ -1384,111 +891,6 @@ ro_config_changes(const struct ro_config *cfg, bool live, struct ro_buf *out)
 		n++;
 	}
 	return n;
-}
-
-/* Output */
-
-static int
-print_source(const struct ro_config *cfg, enum ro_config_opt o,
-    struct ro_buf *out)
-{
-	char	env[ENV_NAME_MAX];
-
-	switch (cfg->source[o]) {
-	case RO_CONFIG_SRC_FLAG:
-		return ro_buf_printf(out, "flag --%s", opts[o].name);
-	case RO_CONFIG_SRC_ENV:
-		return ro_buf_printf(out, "env %s",
-		    ro_config_opt_env(o, env, sizeof(env)));
-	case RO_CONFIG_SRC_FILE:
-		return ro_buf_printf(out, "file %s:%u", cfg->config_file,
-		    cfg->line[o]);
-	case RO_CONFIG_SRC_PROFILE:
-		return ro_buf_addstr(out, "profile test");
-	case RO_CONFIG_SRC_DERIVED:
-		if (o == RO_CONFIG_SHARD)
-			return ro_buf_printf(out, "env %s and host name",
-			    RO_SHARD_ENV);
-		return ro_buf_addstr(out, "default: state-dir/audit.jsonl");
-	case RO_CONFIG_SRC_DEFAULT:
-		break;
-	}
-	return ro_buf_addstr(out, "default");
-}
-
-int
-ro_config_print(const struct ro_config *cfg, struct ro_buf *out)
-{
-	size_t	o, start;
-	int	error;
-
-	if ((error = ro_buf_printf(out, "# roomops agent: effective "
-	    "configuration\n# precedence: flags > environment (ROOMOPS_*) > "
-	    "config file > defaults\n")) < 0)
-		return error;
-	if (cfg->config_file != NULL) {
-		if ((error = ro_buf_addstr(out, "# config file: ")) < 0 ||
-		    (error = ro_buf_add_json_str(out, cfg->config_file)) < 0 ||
-		    (error = ro_buf_addstr(out, " (")) < 0 ||
-		    (error = print_source(cfg, RO_CONFIG_CONFIG, out)) < 0 ||
-		    (error = ro_buf_addstr(out, ")\n")) < 0)
-			return error;
-	} else if ((error = ro_buf_addstr(out, "# config file: none\n")) < 0)
-		return error;
-	if ((error = ro_buf_printf(out, "# %s: %s\n", RO_CONFIG_TOKEN_ENV,
-	    cfg->token_env ? "(set)" : "(unset)")) < 0)
-		return error;
-	for (o = 0; o < RO_CONFIG_NOPTS; o++) {
-		if (opts[o].flags & F_NOFILE)
-			continue;
-		start = out->len;
-		if ((error = ro_buf_printf(out, "%s: ", opts[o].name)) < 0 ||
-		    (error = format_value(cfg, (enum ro_config_opt)o, true,
-		    out)) < 0)
-			return error;
-		do {
-			if ((error = ro_buf_addch(out, ' ')) < 0)
-				return error;
-		} while (out->len - start < PRINT_COLUMN);
-		if ((error = ro_buf_addstr(out, "# ")) < 0 ||
-		    (error = print_source(cfg, (enum ro_config_opt)o,
-		    out)) < 0 ||
-		    (error = ro_buf_addch(out, '\n')) < 0)
-			return error;
-	}
-	return RO_OK;
-}
-
-int
-ro_config_usage(struct ro_buf *out)
-{
-	size_t	o, start;
-	int	error;
-
-	if ((error = ro_buf_addstr(out, "usage: roomops agent [options]\n"
-	    "Each option is also ROOMOPS_<NAME> in the environment and <name>"
-	    " in the\nconfig file; flags > environment > config file > "
-	    "defaults.\n")) < 0)
-		return error;
-	for (o = 0; o < RO_CONFIG_NOPTS; o++) {
-		start = out->len;
-		if ((error = ro_buf_printf(out, opts[o].type == T_BOOL ?
-		    "  --%s[=%s]" : "  --%s %s", opts[o].name,
-		    opts[o].arg)) < 0)
-			return error;
-		do {
-			if ((error = ro_buf_addch(out, ' ')) < 0)
-				return error;
-		} while (out->len - start < USAGE_COLUMN);
-		if ((error = ro_buf_addstr(out, opts[o].help)) < 0 ||
-		    (opts[o].def != NULL && opts[o].def[0] != '\0' &&
-		    strcmp(opts[o].def, "false") != 0 &&
-		    (error = ro_buf_printf(out, " (%s)", opts[o].def)) < 0) ||
-		    (error = ro_buf_addch(out, '\n')) < 0)
-			return error;
-	}
-	return ro_buf_printf(out, "  %-*s%s\n", USAGE_COLUMN - 2, "-h, --help",
-	    "this text");
 }
 
 void

@@ -66,6 +66,9 @@ enum ro_config_opt {
 	RO_CONFIG_LISTEN,
 	RO_CONFIG_API_TOKEN_FILE,
 	RO_CONFIG_WEBHOOK_SECRET_FILE,
+	RO_CONFIG_API_READ_TOKEN_FILE,
+	RO_CONFIG_TLS_CERT,
+	RO_CONFIG_TLS_KEY,
 	RO_CONFIG_STATE_DIR,
 	RO_CONFIG_AUDIT_LOG,
 	RO_CONFIG_PUSH_NOTES,
@@ -90,10 +93,13 @@ enum ro_config_opt {
 	RO_CONFIG_NOTIFY_URL,
 	RO_CONFIG_NOTIFY_REPO,
 	RO_CONFIG_NOTIFY_TARGET_URL,
+	RO_CONFIG_VERIFY_SIGNATURES,
+	RO_CONFIG_TRUSTED_KEYS,
 	RO_CONFIG_ONCE,
 	RO_CONFIG_LOG_FORMAT,
 	RO_CONFIG_LOG_LEVEL,
 	RO_CONFIG_PRINT_CONFIG,
+	RO_CONFIG_UI_COMMIT_URL,
 	RO_CONFIG_NOPTS
 };
 
@@ -167,6 +173,15 @@ struct ro_config {
 					   mutating endpoints are open */
 	char		*webhook_secret_file;	/* --webhook-secret-file; NULL:
 					   webhooks are refused */
+	char		*ui_commit_url;	/* --ui-commit-url: the dashboard's
+					   commit link, "{sha}" replaced;
+					   NULL: no links */
+	char		*api_read_token_file;	/* --api-read-token-file; NULL:
+					   /status, /audit, /events open */
+	char		*tls_cert;	/* --tls-cert: PEM certificate (chain)
+					   of the API; NULL: plain HTTP */
+	char		*tls_key;	/* --tls-key: its PEM private key;
+					   set with tls_cert or not at all */
 
 	/* state and audit */
 	char		*state_dir;	/* --state-dir: never NULL
@@ -214,6 +229,12 @@ struct ro_config {
 					   NULL: from the remote URL */
 	char		*notify_target_url;	/* template: {sha} {room}
 					   {shard}; NULL none */
+	/* signed commits (sigverify.h) */
+	char		*verify_signatures;	/* --verify-signatures: never
+					   NULL; off|openpgp|ssh|any */
+	char		*trusted_keys;	/* --trusted-keys: keyring file or
+					   folder (openpgp), allowed-signers
+					   file (ssh); NULL: none */
 
 	/* process */
 	bool		 once;		/* --once: process what is pending,
@@ -312,16 +333,5 @@ int	ro_config_usage(struct ro_buf *out);
 struct ro_guard_opts;
 void	ro_config_guard_opts(const struct ro_config *cfg,
 	    struct ro_guard_opts *out);
-
-/*
- * Parse a duration (see above) of at most max_ms milliseconds.
- * @param[out] why  the rule broken, on error
- * @return RO_OK or RO_EINVALID
- */
-int	ro_config_parse_duration(const char *s, uint64_t max_ms,
-	    uint64_t *out, const char **why);
-
-/* ms as the shortest duration text ("0", "100ms", "1h30m") into buf. */
-const char *ro_config_format_duration(uint64_t ms, char *buf, size_t len);
 
 #endif

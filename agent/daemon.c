@@ -29,6 +29,7 @@
 #include "daemon.h"
 #include "daemon_impl.h"
 #include "dirsrc.h"
+#include "apitls.h"
 #include "gitsrc.h"
 #include "metrics.h"
 #include "rooms.h"
@@ -242,6 +243,61 @@ add_fd(struct daemon *d, int fd)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* SIGHUP: the API certificate and key files again (their paths are
+ * fixed at start); served to new connections when they changed. */
+static void
+reload_tls(struct daemon *d)
+{
+	struct ro_err	 err = RO_ERR_INIT;
+	char		*cert = NULL, *key = NULL;
+
+	if (d->tls_cert == NULL)
+		return;
+	if (ro_apitls_load(d->cfg->tls_cert, d->cfg->tls_key, &cert, &key,
+	    &err) < 0)
+		log_warnx("TLS certificate not reloaded, the one loaded before "
+		    "is still served: %s", err.msg);
+	else if (strcmp(cert, d->tls_cert) == 0 && strcmp(key,
+	    d->tls_key) == 0)
+		log_debug("TLS certificate and key unchanged");
+	else if (ro_api_reload_tls(d->api, cert, key, &err) < 0)
+		log_warnx("TLS certificate not reloaded: %s", err.msg);
+	else {
+		log_info("TLS certificate reloaded from %s", d->cfg->tls_cert);
+		free(d->tls_cert);
+		ro_apitls_free_key(d->tls_key);
+		d->tls_cert = cert;
+		d->tls_key = key;
+		cert = key = NULL;
+	}
+	free(cert);
+	ro_apitls_free_key(key);
+}
+
+/* --verify-signatures: the trusted keys are read now (a bad path or key
+ * file is a start-up error); commits only come from Git. */
+static int
+sign_setup(struct daemon *d, struct ro_err *err)
+{
+	const struct ro_config	*cfg = d->cfg;
+	struct ro_sigverify_opts so;
+
+	memset(&so, 0, sizeof(so));
+	if (ro_sigverify_parse_mode(cfg->verify_signatures, &so.mode) < 0 ||
+	    so.mode == RO_SIGVERIFY_OFF)
+		return RO_OK;
+	if (!d->want_git || (cfg->repo == NULL && !ro_watch_is_git_worktree(
+	    cfg->watch)))
+		return ro_err_set(err, RO_EINVALID, "verify-signatures needs "
+		    "a Git source (--repo)");
+	if (cfg->apply_worktree)
+		return ro_err_set(err, RO_EINVALID, "apply-worktree applies "
+		    "uncommitted (unsigned) edits: not with verify-signatures");
+	so.trusted_keys = cfg->trusted_keys;
+	so.state_dir = cfg->state_dir;
+	return ro_sigverify_new(&d->verify, &so, err);
+}
+
 static int
 setup(struct daemon *d, struct ro_err *err)
 {
@@ -279,6 +335,7 @@ setup(struct daemon *d, struct ro_err *err)
 	    (error = ro_client_global_init(err)) < 0 ||
 	    (error = ro_rooms_new(&d->rooms, err)) < 0)
 		return error;
+	ro_rooms_set_notify(d->rooms, ro_daemonui_room_changed, d);
 	d->copts.base_url = cfg->server;
 	d->copts.token = d->token;
 	d->copts.cacert = cfg->cacert;
@@ -326,18 +383,31 @@ setup(struct daemon *d, struct ro_err *err)
 
 	ro_daemonops_init(&ops, d);
 	memset(&ao, 0, sizeof(ao));
-	ao.listen = cfg->listen;
+	ao.host = cfg->listen_host;
+	ao.port = cfg->listen_port;
 	ao.api_token = d->api_token;
 	ao.webhook_secret = d->webhook_secret;
 	ao.metrics = &d->metrics;
+	ao.ui_commit_url = cfg->ui_commit_url;
+	if ((error = ro_cli_secret(cfg->api_read_token_file, NULL,
+	    &d->api_read_token, err)) < 0)
+		return error;
+	ao.api_read_token = d->api_read_token;
+	if (cfg->tls_cert != NULL && (error = ro_apitls_load(cfg->tls_cert,
+	    cfg->tls_key, &d->tls_cert, &d->tls_key, err)) < 0)
+		return error;
+	ao.tls_cert = d->tls_cert;
+	ao.tls_key = d->tls_key;
 	if ((error = ro_api_start(&d->api, &ao, &ops, err)) < 0)
 		return error;
-	log_info("API on http://%s:%u (metrics at /metrics)",
-	    cfg->listen_host, ro_api_port(d->api));
-	printf("roomops agent: API on http://%s:%u, metrics at "
-	    "http://%s:%u/metrics, audit log %s\n", cfg->listen_host,
-	    ro_api_port(d->api), cfg->listen_host, ro_api_port(d->api),
-	    cfg->audit_log);
+	log_info("API on %s://%s:%u (metrics at /metrics)",
+	    d->tls_cert != NULL ? "https" : "http", cfg->listen_host,
+	    ro_api_port(d->api));
+	printf("roomops agent: API on %s://%s:%u, metrics at "
+	    "%s://%s:%u/metrics, audit log %s\n",
+	    d->tls_cert != NULL ? "https" : "http", cfg->listen_host,
+	    ro_api_port(d->api), d->tls_cert != NULL ? "https" : "http",
+	    cfg->listen_host, ro_api_port(d->api), cfg->audit_log);
 	fflush(stdout);
 
 	if (pthread_create(&d->prober, NULL, probe, d) == 0)
@@ -353,6 +423,8 @@ setup(struct daemon *d, struct ro_err *err)
 	if (cfg->notify != NULL && !d->want_git)
 		return ro_err_set(err, RO_EINVALID, "--notify: commit statuses "
 		    "need a Git source (--repo)");
+	if ((error = sign_setup(d, err)) < 0)
+		return error;
 	if (d->want_git) {
 		struct ro_gitsrc_opts go;
 		struct ro_notify_opts no;
@@ -399,6 +471,7 @@ setup(struct daemon *d, struct ro_err *err)
 		go.idle = git_idle;
 		go.idle_arg = d;
 		go.notify = d->notify;
+		go.verify = d->verify;
 		if ((error = ro_gitsrc_start(&d->git, &go, err)) < 0)
 			return error;
 		if (cfg->interval_ms > 0 && arm_timer(d->tickfd,
@@ -494,6 +567,14 @@ reload(struct daemon *d)
 		log_info("reload: applied %s", ro_buf_cstr(&b));
 	ro_buf_release(&b);
 	ro_log_set_level(next->log_level);
+	reload_tls(d);
+	if (d->verify != NULL) {
+		/* trusted keys (rotation): read again before the next check,
+		 * and look at the pending commits with them at once */
+		ro_sigverify_reload(d->verify);
+		if (d->git != NULL)
+			ro_gitsrc_trigger(d->git, RO_GITSRC_CHECK);
+	}
 	ro_config_guard_opts(next, &g);
 	ro_workq_set_guard(d->q, &g);
 	if (ro_config_changed(next, RO_CONFIG_INTERVAL) && d->git != NULL)
@@ -626,6 +707,7 @@ loop(struct daemon *d)
 static void
 teardown(struct daemon *d)
 {
+	/* (d->verify is freed after the Git thread, its only user) */
 	struct apispec	*as;
 
 	/* a record held for a full disk is given up (and logged) rather
@@ -642,6 +724,7 @@ teardown(struct daemon *d)
 		ro_workq_stop(d->q);	/* rooms in flight finish */
 	ro_gitsrc_free(d->git);
 	ro_notify_free(d->notify);	/* after its only producer */
+	ro_sigverify_free(d->verify);
 	ro_dirsrc_free(d->dir);
 	ro_api_stop(d->api);
 	if (d->prober_started)
@@ -660,6 +743,9 @@ teardown(struct daemon *d)
 	ro_cli_secret_free(d->token);
 	ro_cli_secret_free(d->api_token);
 	ro_cli_secret_free(d->webhook_secret);
+	ro_cli_secret_free(d->api_read_token);
+	free(d->tls_cert);
+	ro_apitls_free_key(d->tls_key);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->sigfd >= 0)

@@ -33,6 +33,8 @@ struct daemon {
 	struct ro_dirsrc	*dir;
 	struct ro_gitsrc	*git;
 	struct ro_notify	*notify;	/* commit statuses or NULL */
+	struct ro_sigverify	*verify;	/* --verify-signatures; NULL:
+						   off */
 	struct ro_workq		*q;
 	struct ro_rooms		*rooms;
 	struct ro_api		*api;
@@ -43,6 +45,9 @@ struct daemon {
 	char			*token;
 	char			*api_token;
 	char			*webhook_secret;
+	char			*api_read_token;	/* or NULL */
+	char			*tls_cert, *tls_key;	/* PEM served, or
+							   NULL: plain HTTP */
 	char			 shard_str[RO_SHARD_STR_MAX];
 	/* read by API threads: fixed at start (a reload swaps d->cfg) */
 	const char		*audit_path;
@@ -84,5 +89,11 @@ bool	ro_daemon_ready(struct daemon *d);	/* GET /ready */
 void	ro_daemonops_init(struct ro_api_ops *ops, struct daemon *d);
 /* Ask every source (and the specs POSTed to /apply) for a reconcile. */
 void	ro_daemonops_resync_all(struct daemon *d);
+
+/* daemonui.c: the dashboard (docs/dashboard.md) */
+/* Add the dashboard's operations to ops (ops->arg must be the daemon). */
+void	ro_daemonui_init(struct ro_api_ops *ops);
+/* ro_rooms_notify_fn: a "room" event on /events (arg: the daemon). */
+void	ro_daemonui_room_changed(void *arg, const char *room_id);
 
 #endif

@@ -32,7 +32,6 @@
 
 #include "../common/banned.h"
 
-#define DAEMON_AUDIT_BLOCK	(64u << 10)	/* bytes per read of the log */
 #define DAEMON_AUDIT_SCAN_MAX	(256ull << 20)	/* bytes of the log GET
 						   /audit looks through */
 
@@ -291,142 +290,22 @@ op_metrics(void *arg, struct ro_buf *out)
 	return ro_metrics_render(&d->metrics, out);
 }
 
-/* Does rec's string field key equal want (NULL: any)? */
-static bool
-rec_matches(const cJSON *rec, const char *key, const char *want)
-{
-	const cJSON	*v;
-
-	if (want == NULL)
-		return true;
-	v = cJSON_GetObjectItemCaseSensitive(rec, key);
-	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
-}
-
-/* One line of the log (not NUL-terminated), added to found when it is a
- * record matching the filters: 1 when added, else 0 (blank, malformed or
- * over-long lines are skipped). */
-static int
-audit_line(const char *p, size_t n, const char *cid, const char *room,
-    cJSON *found)
-{
-	cJSON	*o;
-
-	if (n == 0 || n > RO_AUDIT_LINE_MAX ||
-	    (room != NULL && memmem(p, n, room, strlen(room)) == NULL) ||
-	    (cid != NULL && memmem(p, n, cid, strlen(cid)) == NULL) ||
-	    (o = cJSON_ParseWithLength(p, n)) == NULL)
-		return 0;		/* (the cheap test first) */
-	if (!cJSON_IsObject(o) || !rec_matches(o, "room", room) ||
-	    !rec_matches(o, "correlationId", cid)) {
-		cJSON_Delete(o);
-		return 0;
-	}
-	cJSON_AddItemToArray(found, o);
-	return 1;
-}
-
 /*
- * GET /audit: the newest count records of the JSONL log that match,
- * oldest first. The log only grows (months of records), so it is read
- * backwards in blocks from its end, and the scan stops once count
- * records are found or DAEMON_AUDIT_SCAN_MAX bytes were read: memory and
- * time stay bounded whatever the size of the log (`roomops audit` reads
- * all of it, offline).
+ * GET /audit: the newest q->count records of the JSONL log that match,
+ * oldest first, read backwards from the log's end and never more than
+ * DAEMON_AUDIT_SCAN_MAX bytes of it: memory and time stay bounded
+ * whatever the size of the log (`roomops audit` reads all of it).
  */
 static int
-op_audit(void *arg, size_t count, const char *cid, const char *room,
-    cJSON *entries, struct ro_err *err)
+op_audit(void *arg, const struct ro_audit_query *q, cJSON *entries,
+    struct ro_err *err)
 {
 	struct daemon		*d = arg;
-	const char		*path = d->audit_path;
-	struct stat		 st;
-	cJSON			*found = NULL, *item;
-	char			*b = NULL, *nl;
-	const size_t		 cap = DAEMON_AUDIT_BLOCK + RO_AUDIT_LINE_MAX;
-	size_t			 len = 0, n, got, nfound = 0;
-	unsigned long long	 scanned = 0;
-	off_t			 pos;
-	bool			 skipping = false;
-	ssize_t			 r;
-	int			 fd, error = RO_OK;
+	struct ro_audit_query	 bounded = *q;
+	size_t			 bad;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? RO_OK : ro_err_errno(err, RO_EIO,
-		    "audit log %s", path);
-	if (fstat(fd, &st) == -1) {
-		error = ro_err_errno(err, RO_EIO, "audit log %s", path);
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		error = ro_err_set(err, RO_EIO, "audit log %s: not a regular "
-		    "file", path);
-		goto done;
-	}
-	if ((found = cJSON_CreateArray()) == NULL ||
-	    (b = malloc(cap)) == NULL) {
-		error = ro_err_set(err, RO_ENOMEM, "out of memory");
-		goto done;
-	}
-	pos = st.st_size;
-	for (;;) {
-		/* the complete lines: each one after a newline */
-		while (nfound < count && (nl = memrchr(b, '\n', len)) != NULL) {
-			nfound += (size_t)audit_line(nl + 1, len -
-			    (size_t)(nl + 1 - b), cid, room, found);
-			len = (size_t)(nl - b);
-		}
-		if (nfound >= count)
-			break;
-		if (pos == 0) {			/* the file's first line */
-			if (!skipping)
-				(void)audit_line(b, len, cid, room, found);
-			break;
-		}
-		if (scanned >= DAEMON_AUDIT_SCAN_MAX)
-			break;
-		n = pos < (off_t)DAEMON_AUDIT_BLOCK ? (size_t)pos :
-		    DAEMON_AUDIT_BLOCK;
-		if (len + n > cap) {	/* over RO_AUDIT_LINE_MAX: skipped */
-			len = 0;
-			skipping = true;
-		}
-		memmove(b + n, b, len);
-		pos -= (off_t)n;
-		for (got = 0; got < n; got += (size_t)r) {
-			r = pread(fd, b + got, n - got, pos + (off_t)got);
-			if (r == -1 && errno == EINTR) {
-				r = 0;
-				continue;
-			}
-			if (r <= 0) {
-				error = r == 0 ? ro_err_set(err, RO_EIO, "audit "
-				    "log %s: shorter than it was", path) :
-				    ro_err_errno(err, RO_EIO, "audit log %s",
-				    path);
-				goto done;
-			}
-		}
-		scanned += n;
-		len += n;
-		if (skipping) {		/* the rest of the long line */
-			if ((nl = memrchr(b, '\n', n)) == NULL)
-				len = 0;
-			else {
-				len = (size_t)(nl - b);
-				skipping = false;
-			}
-		}
-	}
-	/* found is newest first */
-	while ((n = (size_t)cJSON_GetArraySize(found)) > 0 &&
-	    (item = cJSON_DetachItemFromArray(found, (int)n - 1)) != NULL)
-		cJSON_AddItemToArray(entries, item);
-done:
-	close(fd);
-	free(b);
-	cJSON_Delete(found);
-	return error;
+	bounded.scan_max = DAEMON_AUDIT_SCAN_MAX;
+	return ro_auditlog_read(d->audit_path, &bounded, entries, &bad, err);
 }
 
 void
@@ -526,4 +405,5 @@ ro_daemonops_init(struct ro_api_ops *ops, struct daemon *d)
 	ops->suspend = op_suspend;
 	ops->confirm = op_confirm;
 	ops->hook = op_hook;
+	ro_daemonui_init(ops);
 }

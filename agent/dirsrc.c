@@ -14,13 +14,14 @@
 #include "roomops/spec.h"
 #include "roomops/specset.h"
 #include "roomops/strmap.h"
-#include "specidx.h"
 #include "dirsrc.h"
+#include "specidx.h"
 
 #include "../common/banned.h"
 
 #define DIRSRC_DIGEST_LEN	12	/* hex characters in worktree:<h> */
 #define DIRSRC_INFLIGHT_MAX	256	/* jobs queued at once: bounds memory */
+
 
 struct ro_dirsrc {
 	struct ro_dirsrc_opts	 o;
@@ -38,13 +39,18 @@ struct ro_dirsrc {
 	bool			 scan_failed;	/* under mu */
 	bool			 idle_pending;	/* call idle when drained */
 	/* thread only */
-	struct ro_specidx	 idx;		/* paths and seeds relative
-						   to the root */
+	struct ro_specidx	 idx;		/* the spec files seen */
 	struct ro_specidx_ent	*gone;		/* deleted in this batch */
 	size_t			 ngone, gonecap;
 	struct ro_strv		 dups;		/* rejected: room declared by
 						   another file */
 };
+
+static struct ro_specidx_ent *
+find_path(struct ro_dirsrc *d, const char *path)
+{
+	return ro_specidx_path(&d->idx, path);
+}
 
 static struct ro_specidx_ent *
 find_room(struct ro_dirsrc *d, const char *room, const char *not_path)
@@ -139,7 +145,7 @@ static void
 reject(struct ro_dirsrc *d, const char *path, const struct ro_strv *errors)
 {
 	struct ro_reconcile_opts o = d->o.audit;
-	struct ro_specidx_ent	*e = ro_specidx_path(&d->idx, path);
+	struct ro_specidx_ent	*e = find_path(d, path);
 	const char	*room = e != NULL ? e->room_id : NULL;
 	struct ro_err	 err = RO_ERR_INIT;
 
@@ -161,13 +167,13 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
     bool force, long long detected_ms, struct ro_err *err)
 {
 	struct ro_specidx_ent	*e, *other;
-	struct ro_strv	 errs = RO_STRV_INIT;
-	struct ro_strv	 seeds = RO_STRV_INIT;
-	char		 dg[RO_HEX_SHA256_LEN + 1], dir[PATH_MAX];
-	const char	*slash, *pr;
-	size_t		 i;
-	bool		 moved = false;
-	int		 error;
+	struct ro_strv		 errs = RO_STRV_INIT, seeds = RO_STRV_INIT;
+	struct ro_buf		 norm = RO_BUF_INIT;
+	char			 dg[RO_HEX_SHA256_LEN + 1], dir[PATH_MAX];
+	const char		*slash, *pr;
+	size_t			 i;
+	bool			 moved = false;
+	int			 error;
 
 	if ((other = find_room(d, spec->room_id, rel)) != NULL) {
 		ro_strv_pushf(&errs, "%s: spec.roomId: room %s is also "
@@ -185,12 +191,11 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
 	if ((error = digest(spec, dg)) < 0)
 		goto fail;
 	/* renamed or moved in this batch, content unchanged: follow it */
-	for (i = 0; !force && ro_specidx_path(&d->idx, rel) == NULL &&
-	    i < d->ngone; i++)
+	for (i = 0; !force && find_path(d, rel) == NULL && i < d->ngone; i++)
 		if (strcmp(d->gone[i].room_id, spec->room_id) == 0 &&
 		    strcmp(d->gone[i].digest, dg) == 0)
 			moved = true;
-	if ((e = ro_specidx_path(&d->idx, rel)) == NULL) {
+	if ((e = find_path(d, rel)) == NULL) {
 		if ((error = ro_specidx_add(&d->idx, rel, &e)) < 0)
 			goto fail;
 	} else if (!force && strcmp(e->digest, dg) == 0 &&
@@ -206,10 +211,16 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
 	slash = strrchr(rel, '/');
 	snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - rel) :
 	    0, rel);
-	if ((error = ro_specidx_spec_seeds(&seeds, spec, dir, "")) < 0 ||
-	    (error = ro_specidx_set_seeds(&d->idx, e, &seeds)) < 0)
+	for (i = 0; i < spec->n_artifacts; i++) {
+		ro_buf_reset(&norm);
+		if (spec->artifacts[i].seed_from != NULL &&
+		    ro_seed_normalize(&norm, dir, spec->artifacts[i].seed_from,
+		    NULL) == RO_OK)
+			ro_strv_push(&seeds, ro_buf_cstr(&norm));
+	}
+	ro_buf_release(&norm);
+	if ((error = ro_specidx_set_seeds(&d->idx, e, &seeds)) < 0)
 		goto fail;
-	ro_strv_release(&seeds);
 	if (moved && ro_shard_owns(&d->o.shard, spec->room_id))
 		ro_rooms_add(d->o.rooms, spec->room_id, spec->path);
 	if (moved || !ro_shard_owns(&d->o.shard, spec->room_id)) {
@@ -219,35 +230,50 @@ take_spec(struct ro_dirsrc *d, const char *rel, struct ro_spec *spec,
 	return queue(d, spec, dg, detected_ms, err);
 fail:
 	ro_strv_release(&seeds);
+	ro_buf_release(&norm);
 	ro_spec_free(spec);
 	return ro_err_set(err, error, "out of memory");
+}
+
+/* Remove s from sv (order is not kept). */
+static void
+strv_remove(struct ro_strv *sv, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0) {
+			free(sv->v[i]);
+			sv->v[i] = sv->v[--sv->n];
+			return;
+		}
 }
 
 static int
 load_one(struct ro_dirsrc *d, const char *rel, bool force,
     long long detected_ms, struct ro_err *err)
 {
-	struct ro_diag	 diag = RO_DIAG_INIT;
-	struct ro_spec	*spec = NULL;
-	char		 path[PATH_MAX], dir[PATH_MAX];
-	const char	*slash;
+	struct ro_diag		 diag = RO_DIAG_INIT;
+	struct ro_spec		*spec = NULL;
+	char			 path[PATH_MAX], dir[PATH_MAX];
+	const char		*slash;
 	struct ro_specidx_ent	*e;
-	int		 error;
+	int			 error;
 
 	snprintf(path, sizeof(path), "%s/%s", d->o.root, rel);
 	error = ro_spec_load_file(&spec, path, &diag, err);
 	if (error == RO_ENOTFOUND) {
 		ro_diag_release(&diag);
-		(void)ro_strv_remove(&d->dups, rel);
-		if ((e = ro_specidx_path(&d->idx, rel)) == NULL)
+		strv_remove(&d->dups, rel);
+		if ((e = find_path(d, rel)) == NULL)
 			return RO_OK;
 		/* decided once the whole batch is loaded: a rename or a
 		 * move is not a deletion (settle_gone) */
 		if (d->ngone == d->gonecap) {
-			size_t		 cap = d->gonecap != 0 ?
-					    d->gonecap * 2 : 16;
-			struct ro_specidx_ent	*v = reallocarray(d->gone, cap,
-					    sizeof(*v));
+			size_t			 cap = d->gonecap != 0 ?
+						    d->gonecap * 2 : 16;
+			struct ro_specidx_ent	*v = reallocarray(d->gone,
+						    cap, sizeof(*v));
 
 			if (v == NULL)
 				return ro_err_set(err, RO_ENOMEM,
@@ -292,12 +318,12 @@ done:
 static int
 settle_gone(struct ro_dirsrc *d, long long detected_ms, struct ro_err *err)
 {
-	struct ro_strv	 retry = RO_STRV_INIT;
-	struct ro_spec	*spec;
+	struct ro_strv		 retry = RO_STRV_INIT;
+	struct ro_spec		*spec;
 	struct ro_specidx_ent	*e, *now;
-	char		 path[PATH_MAX];
-	size_t		 i;
-	int		 error = RO_OK, rc;
+	char			 path[PATH_MAX];
+	size_t			 i;
+	int			 error = RO_OK, rc;
 
 	if (d->ngone == 0)
 		return RO_OK;
@@ -366,8 +392,8 @@ scan(struct ro_dirsrc *d, bool force, long long detected_ms,
 		}
 	/* specs that are gone: settled after the batch (a move is no loss) */
 	for (i = 0; i < d->idx.n; i++)
-		if (ro_strmap_get(&present, d->idx.e[i].path) == NULL &&
-		    ro_strv_push(&gone, d->idx.e[i].path) < 0) {
+		if (ro_strmap_get(&present, d->idx.v[i].path) == NULL &&
+		    ro_strv_push(&gone, d->idx.v[i].path) < 0) {
 			error = ro_err_set(err, RO_ENOMEM, "out of memory");
 			goto done;
 		}
@@ -390,8 +416,9 @@ static int
 apply_changes(struct ro_dirsrc *d, const struct ro_strv *paths,
     long long detected_ms, struct ro_err *err)
 {
-	struct ro_strv	todo = RO_STRV_INIT;
-	char		path[PATH_MAX];
+	struct ro_strv		 todo = RO_STRV_INIT;
+	const struct ro_strv	*readers;
+	char			 path[PATH_MAX];
 	size_t		i, j, len;
 	int		error = RO_OK, rc, pass;
 
@@ -401,15 +428,17 @@ apply_changes(struct ro_dirsrc *d, const struct ro_strv *paths,
 		len = strlen(p);
 		if (len > 0 && p[len - 1] == '/')	/* a folder went away */
 			for (j = 0; j < d->idx.n; j++) {
-				if (strncmp(d->idx.e[j].path, p, len) == 0 &&
-				    !ro_strv_contains(&todo, d->idx.e[j].path))
-					ro_strv_push(&todo, d->idx.e[j].path);
+				if (strncmp(d->idx.v[j].path, p, len) == 0 &&
+				    !ro_strv_contains(&todo, d->idx.v[j].path))
+					ro_strv_push(&todo, d->idx.v[j].path);
 			}
 		else if (ro_specset_is_spec_name(p)) {
 			if (!ro_strv_contains(&todo, p))
 				ro_strv_push(&todo, p);
-		} else
-			(void)ro_specidx_seed_users(&d->idx, p, &todo);
+		} else if ((readers = ro_specidx_seed(&d->idx, p)) != NULL)
+			for (j = 0; j < readers->n; j++)
+				if (!ro_strv_contains(&todo, readers->v[j]))
+					ro_strv_push(&todo, readers->v[j]);
 	}
 	/* files that are gone first: a file renamed within the batch must
 	 * not be refused as a second declaration of its own room */

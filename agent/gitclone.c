@@ -87,7 +87,16 @@ ro_gitclone_remove_leftovers(const char *dir)
 int
 ro_gitclone_make_parent(const char *dir, struct ro_err *err)
 {
-	return ro_file_mkdirs_parent(dir, 0700, err);
+	char		 parent[PATH_MAX];
+	const char	*slash = strrchr(dir, '/');
+
+	if (slash == NULL || slash == dir)
+		return RO_OK;
+	if ((size_t)(slash - dir) >= sizeof(parent))
+		return ro_err_set(err, RO_EINVALID, "%s: path too long", dir);
+	memcpy(parent, dir, (size_t)(slash - dir));
+	parent[slash - dir] = '\0';
+	return ro_file_mkdirs(parent, 0700, err);
 }
 
 /* Does dir exist, is it empty, does it look like a git dir? -1: error. */

@@ -18,6 +18,7 @@
 #include <git2.h>
 
 #include "roomops/buf.h"
+#include "roomops/clock.h"
 #include "roomops/file.h"
 #include "roomops/log.h"
 

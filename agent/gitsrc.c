@@ -1,5 +1,9 @@
-/* gitsrc.c: the Git source thread: poll, fetch, walk commits, queue room
- * jobs, and write each commit's audit records into its note. */
+/*
+ * gitsrc.c: the Git source thread: poll, fetch, walk the first-parent
+ * commits, run a pass per commit (the spec files in gitspecs.c, the batch
+ * of room jobs and its note in gitbatch.c, signed commits in gitgate.c),
+ * and serve the dashboard's reads between passes.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -14,70 +18,27 @@
 #include "roomops/seed.h"
 #include "roomops/spec.h"
 #include "roomops/specset.h"
-#include "specidx.h"
+#include "roomops/strmap.h"
 #include "roomops/yaml.h"
 #include "gitsrc.h"
+#include "gitsrc_impl.h"
+#include "specidx.h"
 #include "history.h"
 #include "notes.h"
 
 #include "../common/banned.h"
 
-#define GITSRC_CURSOR		"cursor"	/* file in the state dir */
-#define GITSRC_OID_HEX		(GIT_OID_HEXSZ + 1)
-#define GITSRC_INFLIGHT_MAX	256	/* jobs of a commit queued at once */
-#define GITSRC_TREE_CACHE_OBJ	(4u << 20)	/* bytes: largest tree cached */
-#define GITSRC_CACHE_MAX	(32u << 20)	/* bytes: libgit2 object cache */
 
-/* The jobs of one commit and the audit lines for its note. */
-struct batch {
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	size_t		 pending;
-	struct ro_strv	 lines;
-	struct ro_strv	 done_rooms;	/* rooms with a record already */
-	bool		 failed;	/* some room not converged */
-	bool		 retry;		/* some room could not be reached */
-	bool		 dropped;	/* a job was dropped (shutdown) */
-	bool		 drop_converged;	/* resync: note only changes */
-};
-
-struct ro_gitsrc {
-	struct ro_gitsrc_opts	 o;
-	struct ro_gitrepo	*repo;
-	pthread_t		 tid;
-	bool			 started;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	unsigned		 triggers;
-	bool			 stop;
-	/* under mu, for /status */
-	char			 head[GITSRC_OID_HEX];
-	char			 last_fetch[RO_TS_LEN + 1];
-	char			 last_error[RO_ERR_MSG_MAX];
-	bool			 passed;	/* a pass ended without error */
-	/* Git thread only */
-	git_oid			 cursor;
-	bool			 have_cursor;
-	bool			 recovered;	/* JSONL recovery done */
-	struct ro_specidx	 idx;		/* at the last processed commit;
-						   paths and seeds from the
-						   repository root */
-	bool			 idx_built;
-	char			 shard_str[RO_SHARD_STR_MAX];
-	long long		 detected_ms;
-	bool			 rejected;	/* in this pass (--once: exit 2) */
-};
-
-static void
-set_error(struct ro_gitsrc *g, const char *msg)
+void
+ro_gitsrc_set_error(struct ro_gitsrc *g, const char *msg)
 {
 	pthread_mutex_lock(&g->mu);
 	snprintf(g->last_error, sizeof(g->last_error), "%s", msg);
 	pthread_mutex_unlock(&g->mu);
 }
 
-static bool
-stopping(struct ro_gitsrc *g)
+bool
+ro_gitsrc_stopping(struct ro_gitsrc *g)
 {
 	bool	s;
 
@@ -85,672 +46,6 @@ stopping(struct ro_gitsrc *g)
 	s = g->stop;
 	pthread_mutex_unlock(&g->mu);
 	return s;
-}
-
-/* --- the spec index ------------------------------------------------ */
-
-static struct ro_specidx_ent *
-idx_find_path(struct ro_gitsrc *g, const char *path)
-{
-	return ro_specidx_path(&g->idx, path);
-}
-
-/* Is there a file at path in commit? (false on any error) */
-static bool
-path_at(struct ro_gitsrc *g, const git_oid *commit, const char *path)
-{
-	git_commit	*c = NULL;
-	git_tree	*t = NULL;
-	git_tree_entry	*e = NULL;
-	bool		 ok;
-
-	ok = git_commit_lookup(&c, ro_gitrepo_git(g->repo), commit) == 0 &&
-	    git_commit_tree(&t, c) == 0 && git_tree_entry_bypath(&e, t,
-	    path) == 0;
-	git_tree_entry_free(e);
-	git_tree_free(t);
-	git_commit_free(c);
-	return ok;
-}
-
-/*
- * Another spec file that declares room and still exists at commit. A
- * spec moved to another file in one commit is a delete and an add: the
- * old path's entry is stale, not a duplicate, and the room is not pruned.
- */
-static struct ro_specidx_ent *
-idx_find_live_room(struct ro_gitsrc *g, const char *room, const char *not_path,
-    const git_oid *commit)
-{
-	struct ro_specidx_ent	*si = ro_specidx_room(&g->idx, room);
-	size_t			 i;
-
-	if (si == NULL)
-		return NULL;
-	if (strcmp(si->path, not_path) == 0) {
-		/* rare: look for an older entry of the room elsewhere */
-		for (i = 0; i < g->idx.n; i++)
-			if (strcmp(g->idx.e[i].room_id, room) == 0 &&
-			    strcmp(g->idx.e[i].path, not_path) != 0 &&
-			    path_at(g, commit, g->idx.e[i].path))
-				return &g->idx.e[i];
-		return NULL;
-	}
-	return path_at(g, commit, si->path) ? si : NULL;
-}
-
-/* Folder of path relative to the spec root (for seed resolution). */
-static void
-spec_dir(const struct ro_gitsrc *g, const char *path, char *out, size_t outsz)
-{
-	const char	*root = g->o.path != NULL ? g->o.path : "";
-	size_t		 rl = strlen(root);
-	const char	*rel = path, *slash;
-
-	if (rl > 0 && strncmp(path, root, rl) == 0 && path[rl] == '/')
-		rel = path + rl + 1;
-	slash = strrchr(rel, '/');
-	snprintf(out, outsz, "%.*s", slash != NULL ? (int)(slash - rel) : 0,
-	    rel);
-}
-
-static int
-idx_put(struct ro_gitsrc *g, const char *path, const struct ro_spec *spec)
-{
-	struct ro_specidx_ent	*si;
-	struct ro_strv		 seeds = RO_STRV_INIT;
-	const char		*root = g->o.path != NULL ? g->o.path : "";
-	const char		*pr;
-	char			 dir[PATH_MAX];
-	int			 error;
-
-	spec_dir(g, path, dir, sizeof(dir));
-	if ((error = ro_specidx_add(&g->idx, path, &si)) < 0 ||
-	    (error = ro_specidx_set_room(&g->idx, si, spec->room_id)) < 0 ||
-	    (error = ro_specidx_spec_seeds(&seeds, spec, dir, root)) < 0 ||
-	    (error = ro_specidx_set_seeds(&g->idx, si, &seeds)) < 0)
-		goto done;
-	si->prune = (pr = ro_spec_annotation(spec, "roomops/prune")) != NULL &&
-	    strcmp(pr, "true") == 0;
-done:
-	ro_strv_release(&seeds);
-	return error;
-}
-
-/* --- batches ------------------------------------------------------- */
-
-static void
-batch_init(struct batch *b)
-{
-	memset(b, 0, sizeof(*b));
-	pthread_mutex_init(&b->mu, NULL);
-	pthread_cond_init(&b->cv, NULL);
-}
-
-static void
-batch_release(struct batch *b)
-{
-	ro_strv_release(&b->lines);
-	ro_strv_release(&b->done_rooms);
-	pthread_cond_destroy(&b->cv);
-	pthread_mutex_destroy(&b->mu);
-}
-
-static int
-batch_sink(void *arg, const char *room, const char *line, size_t len,
-    struct ro_err *err)
-{
-	struct batch	*b = arg;
-	int		 error = RO_OK;
-
-	(void)room;
-	if (b->drop_converged && strstr(line, "\"outcome\":\"converged\""))
-		return RO_OK;
-	pthread_mutex_lock(&b->mu);
-	while (len > 0 && line[len - 1] == '\n')
-		len--;
-	if (ro_strv_pushf(&b->lines, "%.*s", (int)len, line) < 0)
-		error = ro_err_set(err, RO_ENOMEM, "out of memory");
-	pthread_mutex_unlock(&b->mu);
-	return error;
-}
-
-static void
-batch_done(void *arg, const struct ro_job *job,
-    const struct ro_reconcile_result *res, int error, const struct ro_err *err)
-{
-	struct batch	*b = arg;
-
-	(void)job;
-	(void)err;
-	pthread_mutex_lock(&b->mu);
-	if (error == RO_EAGAIN)
-		b->dropped = true;
-	else if (error < 0 || res == NULL || res->failed)
-		b->retry = b->failed = true;
-	else if (!res->converged || res->partial)
-		b->failed = true;
-	b->pending--;
-	pthread_cond_broadcast(&b->cv);
-	pthread_mutex_unlock(&b->mu);
-}
-
-static void
-batch_wait(struct batch *b)
-{
-	pthread_mutex_lock(&b->mu);
-	while (b->pending > 0)
-		pthread_cond_wait(&b->cv, &b->mu);
-	pthread_mutex_unlock(&b->mu);
-}
-
-/* An audit record that is not a reconcile (rejected, superseded, ...). */
-static int
-batch_record(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
-    const char *room, const char *outcome, const struct ro_strv *errors,
-    struct ro_err *err)
-{
-	struct ro_reconcile_opts	o = g->o.audit;
-	char				rev[GITSRC_OID_HEX];
-
-	git_oid_tostr(rev, sizeof(rev), commit);
-	o.source = "git";
-	o.rev = rev;
-	o.cid = NULL;
-	o.sink = batch_sink;
-	o.sink_arg = b;
-	if (strcmp(outcome, "rejected") == 0)
-		b->failed = g->rejected = true;
-	return ro_reconcile_audit_only(&o, room, outcome, errors, err);
-}
-
-/* A record of this shard that settles its room for the commit: anything
- * but "failed" (the room could not be reached: try again). */
-static bool
-final_record(const struct ro_gitsrc *g, const cJSON *o)
-{
-	const cJSON	*room, *shard, *outcome;
-
-	room = cJSON_GetObjectItemCaseSensitive(o, "room");
-	shard = cJSON_GetObjectItemCaseSensitive(o, "shard");
-	outcome = cJSON_GetObjectItemCaseSensitive(o, "outcome");
-	return cJSON_IsString(room) && cJSON_IsString(shard) &&
-	    cJSON_IsString(outcome) &&
-	    strcmp(shard->valuestring, g->shard_str) == 0 &&
-	    strcmp(outcome->valuestring, "failed") != 0 &&
-	    strcmp(outcome->valuestring, "superseded") != 0;
-}
-
-/* Records of this shard already in the commit's note or the JSONL log
- * (a crash between apply and cursor): those rooms are done. */
-static int
-batch_recover(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
-    struct ro_err *err)
-{
-	git_repository	*repo = ro_gitrepo_git(g->repo);
-	struct ro_strv	 note = RO_STRV_INIT;
-	char		 rev[GITSRC_OID_HEX];
-	cJSON		*arr = NULL, *o, *room;
-	size_t		 i, bad;
-	char		*line;
-	int		 error;
-
-	git_oid_tostr(rev, sizeof(rev), commit);
-	if ((error = ro_notes_read(repo, RO_NOTES_REF, commit, &note, err)) < 0 &&
-	    error != RO_ENOTFOUND)
-		goto done;
-	error = RO_OK;
-	for (i = 0; i < note.n; i++) {
-		if ((o = cJSON_Parse(note.v[i])) == NULL)
-			continue;
-		if (final_record(g, o))
-			ro_strv_push(&b->done_rooms, cJSON_GetObjectItem(o,
-			    "room")->valuestring);
-		cJSON_Delete(o);
-	}
-	if (g->recovered || g->o.audit.audit == NULL)
-		goto done;
-	g->recovered = true;
-	/* Records that reached the JSONL log but not the note. */
-	if ((arr = cJSON_CreateArray()) == NULL ||
-	    (error = ro_auditlog_read(g->o.audit.audit->path, NULL, rev, NULL,
-	    arr, &bad, err)) < 0)
-		goto done;
-	cJSON_ArrayForEach(o, arr) {
-		room = cJSON_GetObjectItemCaseSensitive(o, "room");
-		if (!final_record(g, o) ||
-		    ro_strv_contains(&b->done_rooms, room->valuestring))
-			continue;
-		if ((line = cJSON_PrintUnformatted(o)) == NULL)
-			continue;
-		log_info("room %s: record of %.12s recovered from the audit "
-		    "log into the note", room->valuestring, rev);
-		ro_strv_push(&b->lines, line);
-		ro_strv_push(&b->done_rooms, room->valuestring);
-		cJSON_free(line);
-	}
-done:
-	cJSON_Delete(arr);
-	ro_strv_release(&note);
-	return error;
-}
-
-static int
-write_notes(struct ro_gitsrc *g, struct batch *b, const git_oid *commit,
-    struct ro_err *err)
-{
-	/* one notes commit for all the records of the commit */
-	return ro_notes_append_lines(ro_gitrepo_git(g->repo), commit,
-	    (const char *const *)b->lines.v, b->lines.n, err);
-}
-
-/* The final commit status: the commit's note holds every record of
- * it (this pass's and earlier ones'); b's lines if it cannot be read. */
-static void
-notify_final(struct ro_gitsrc *g, struct batch *b, const git_oid *commit)
-{
-	struct ro_strv	note = RO_STRV_INIT;
-	char		rev[GITSRC_OID_HEX];
-
-	if (g->o.notify == NULL)
-		return;
-	git_oid_tostr(rev, sizeof(rev), commit);
-	if (ro_notes_read(ro_gitrepo_git(g->repo), RO_NOTES_REF, commit, &note,
-	    NULL) == RO_OK && note.n > 0)
-		ro_notify_final(g->o.notify, rev, (const char *const *)note.v,
-		    note.n);
-	else
-		ro_notify_final(g->o.notify, rev, (const char *const *)
-		    b->lines.v, b->lines.n);
-	ro_strv_release(&note);
-}
-
-static void
-notify_pending(struct ro_gitsrc *g, const git_oid *commit)
-{
-	char	rev[GITSRC_OID_HEX];
-
-	if (g->o.notify == NULL)
-		return;
-	git_oid_tostr(rev, sizeof(rev), commit);
-	ro_notify_pending(g->o.notify, rev);
-}
-
-static int
-save_cursor(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
-{
-	char	path[PATH_MAX], hex[GITSRC_OID_HEX + 1];
-	int	n;
-
-	git_oid_tostr(hex, GITSRC_OID_HEX, commit);
-	hex[GIT_OID_HEXSZ] = '\n';
-	hex[GIT_OID_HEXSZ + 1] = '\0';
-	n = snprintf(path, sizeof(path), "%s/%s", g->o.state_dir, GITSRC_CURSOR);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return ro_err_set(err, RO_EINVALID, "state dir path too long");
-	if ((n = ro_file_replace(path, hex, GIT_OID_HEXSZ + 1, err)) < 0)
-		return n;
-	g->cursor = *commit;
-	g->have_cursor = true;
-	return RO_OK;
-}
-
-static void
-load_cursor(struct ro_gitsrc *g)
-{
-	struct ro_buf	b = RO_BUF_INIT;
-	struct ro_err	err = RO_ERR_INIT;
-	char		path[PATH_MAX];
-	int		error;
-
-	/* no ro_buf_init with a small max: ro_file_read grows the buffer
-	 * by whole read chunks and would fail; its own limit applies */
-	snprintf(path, sizeof(path), "%s/%s", g->o.state_dir, GITSRC_CURSOR);
-	if ((error = ro_file_read(path, 128, &b, &err)) == RO_OK &&
-	    b.len >= GIT_OID_HEXSZ &&
-	    git_oid_fromstrn(&g->cursor, b.ptr, GIT_OID_HEXSZ) == 0)
-		g->have_cursor = true;
-	else if (error != RO_ENOTFOUND)
-		log_warnx("%s: %s; reconciling the branch head in full", path,
-		    error < 0 ? err.msg : "not a commit id");
-	ro_buf_release(&b);
-}
-
-/* --- one spec file at one commit ----------------------------------- */
-
-static int	ensure_index(struct ro_gitsrc *, const git_oid *,
-		    struct ro_err *);
-
-struct pass {
-	struct ro_gitsrc	*g;
-	struct batch		*b;
-	const git_oid		*commit;
-	const git_oid		*prev;		/* for deleted specs, or NULL */
-	struct ro_strv		 confirms;	/* Roomops-Confirm trailers */
-	size_t			 planned;	/* rooms queued (this shard's) */
-};
-
-static int
-queue_spec(struct pass *p, struct ro_spec *spec, struct ro_err *err)
-{
-	struct ro_gitsrc	*g = p->g;
-	struct ro_job		*job;
-	char			 rev[GITSRC_OID_HEX];
-
-	git_oid_tostr(rev, sizeof(rev), p->commit);
-	if ((job = ro_job_new(spec, "git", rev, NULL)) == NULL)
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	job->coalesce = false;
-	job->confirm = ro_strv_contains(&p->confirms, job->room_id) ||
-	    ro_strv_contains(&p->confirms, RO_HISTORY_CONFIRM_ALL);
-	job->detected_ms = g->detected_ms;
-	job->sink = batch_sink;
-	job->sink_arg = p->b;
-	job->done = batch_done;
-	job->done_arg = p->b;
-	ro_rooms_add(g->o.rooms, job->room_id, job->spec->path);
-	pthread_mutex_lock(&p->b->mu);
-	while (p->b->pending >= GITSRC_INFLIGHT_MAX)
-		pthread_cond_wait(&p->b->cv, &p->b->mu);  /* workers catch up */
-	p->b->pending++;
-	pthread_mutex_unlock(&p->b->mu);
-	if (ro_workq_push(g->o.q, job, err) < 0) {
-		pthread_mutex_lock(&p->b->mu);
-		p->b->pending--;
-		p->b->dropped = true;
-		pthread_mutex_unlock(&p->b->mu);
-		return err != NULL ? err->code : RO_EAGAIN;
-	}
-	p->planned++;
-	return RO_OK;
-}
-
-static int
-handle_deleted(struct pass *p, const char *path, struct ro_err *err)
-{
-	struct ro_gitsrc	*g = p->g;
-	struct ro_specidx_ent		*si, *other;
-	struct ro_spec		*spec;
-	struct ro_strv		 why = RO_STRV_INIT;
-	int			 error = RO_OK;
-
-	if ((error = ensure_index(g, p->prev, err)) < 0)
-		return error;
-	if ((si = idx_find_path(g, path)) == NULL) {
-		log_info("%s: deleted; its room is not known here", path);
-		return RO_OK;
-	}
-	if (!ro_shard_owns(&g->o.shard, si->room_id) ||
-	    ro_strv_contains(&p->b->done_rooms, si->room_id))
-		goto forget;	/* not ours, or done before a crash */
-	if ((other = idx_find_live_room(g, si->room_id, path,
-	    p->commit)) != NULL) {
-		log_info("room %s: spec %s deleted; the room is declared by %s "
-		    "now, not pruned", si->room_id, path, other->path);
-		goto forget;
-	}
-	if (!g->o.prune && !si->prune) {
-		log_info("room %s: spec %s deleted; pruning is off, the room "
-		    "is left as it is", si->room_id, path);
-		goto forget;
-	}
-	if ((spec = calloc(1, sizeof(*spec))) == NULL ||
-	    (spec->room_id = strdup(si->room_id)) == NULL ||
-	    (spec->path = strdup(path)) == NULL ||
-	    ro_policies_default(&spec->policies) < 0) {
-		ro_spec_free(spec);
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	}
-	spec->prune = true;
-	spec->version = 1;
-	log_info("room %s: spec %s deleted, pruning", si->room_id, path);
-	error = queue_spec(p, spec, err);
-forget:
-	ro_strv_release(&why);
-	ro_specidx_remove(&g->idx, path);
-	return error;
-}
-
-/*
- * Did path declare room at commit? A spec modified without changing its
- * room cannot make a new duplicate, so the index is not needed for it.
- */
-static bool
-same_room_at(struct ro_gitsrc *g, const git_oid *commit, const char *path,
-    const char *room)
-{
-	struct ro_buf	 blob = RO_BUF_INIT;
-	struct ro_diag	 diag = RO_DIAG_INIT;
-	struct ro_spec	*spec = NULL;
-	bool		 same;
-
-	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
-	same = ro_history_read(ro_gitrepo_git(g->repo), commit, path,
-	    RO_SPEC_FILE_MAX, &blob, NULL) == RO_OK &&
-	    ro_spec_parse_yaml(&spec, path, ro_buf_cstr(&blob), blob.len,
-	    &diag, NULL) == RO_OK && strcmp(spec->room_id, room) == 0;
-	ro_spec_free(spec);
-	ro_diag_release(&diag);
-	ro_buf_release(&blob);
-	return same;
-}
-
-/* spec.roomId as the YAML of an invalid spec names it (malloc'd), or
- * NULL (no YAML, or no well-formed roomId). */
-static char *
-declared_room(const char *path, const struct ro_buf *blob)
-{
-	struct ro_node		 root = RO_NODE_INIT;
-	struct ro_diag		 diag = RO_DIAG_INIT;
-	const struct ro_node	*k, *v, *spec = NULL;
-	char			*room = NULL;
-	size_t			 i;
-
-	if (blob->len == 0 || ro_yaml_parse(&root, path, blob->ptr, blob->len,
-	    RO_SPEC_DEPTH_MAX, &diag) != RO_OK || root.type != RO_NODE_MAP)
-		goto done;
-	for (i = 0; i < ro_node_map_size(&root); i++) {
-		k = ro_node_map_key(&root, i);
-		if (k->type == RO_NODE_STR && strcmp(k->str, "spec") == 0)
-			spec = ro_node_map_value(&root, i);
-	}
-	if (spec == NULL || spec->type != RO_NODE_MAP)
-		goto done;
-	for (i = 0; i < ro_node_map_size(spec) && room == NULL; i++) {
-		k = ro_node_map_key(spec, i);
-		v = ro_node_map_value(spec, i);
-		if (k->type == RO_NODE_STR && strcmp(k->str, "roomId") == 0 &&
-		    v->type == RO_NODE_STR && ro_spec_valid_room_id(v->str))
-			room = strdup(v->str);
-	}
-done:
-	ro_node_release(&root);
-	ro_diag_release(&diag);
-	return room;
-}
-
-static int
-handle_spec(struct pass *p, const char *path, struct ro_err *err)
-{
-	struct ro_gitsrc	*g = p->g;
-	git_repository		*repo = ro_gitrepo_git(g->repo);
-	struct ro_history_source src;
-	struct ro_diag		 diag = RO_DIAG_INIT;
-	struct ro_buf		 blob = RO_BUF_INIT;
-	struct ro_spec		*spec = NULL;
-	struct ro_specidx_ent		*si, *other;
-	char			 dir[PATH_MAX], *declared = NULL;
-	const char		*room;
-	int			 error;
-
-	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
-	error = ro_history_read(repo, p->commit, path, RO_SPEC_FILE_MAX, &blob,
-	    err);
-	if (error == RO_ENOTFOUND) {
-		error = handle_deleted(p, path, err);
-		goto done;
-	}
-	if (error == RO_OK)
-		error = ro_spec_parse_yaml(&spec, path, ro_buf_cstr(&blob),
-		    blob.len, &diag, err);
-	else
-		ro_diag_error(&diag, path, 0, 0, NULL, "%s", err->msg);
-	if (error == RO_ENOMEM)
-		goto done;
-	if (error == RO_OK) {
-		spec_dir(g, path, dir, sizeof(dir));
-		src.repo = repo;
-		src.commit = *p->commit;
-		src.root = g->o.path;
-		error = ro_seed_resolve(spec, dir, ro_history_seed_reader, &src,
-		    &diag, err);
-		if (error == RO_ENOMEM)
-			goto done;
-	}
-	/* the duplicate check and the room of a rejected spec need the
-	 * index: after a restart it is built once, at the previous commit */
-	if (!g->idx_built && p->prev != NULL && (spec == NULL ||
-	    !same_room_at(g, p->prev, path, spec->room_id))) {
-		struct ro_err	ie = RO_ERR_INIT;
-		int		rc;
-
-		if ((rc = ensure_index(g, p->prev, &ie)) < 0) {
-			error = ro_err_set(err, rc, "%s", ie.msg);
-			goto done;
-		}
-	}
-	if (error == RO_OK && (other = idx_find_live_room(g, spec->room_id,
-	    path, p->commit)) != NULL) {
-		ro_diag_error(&diag, path, 0, 0, "spec.roomId", "room %s is "
-		    "also declared by %s; the room is left as it is",
-		    spec->room_id, other->path);
-		error = RO_EINVALID;
-	}
-	if (error < 0) {
-		/* rejected: nothing is removed; other rooms go on. Its
-		 * room: the spec's, else the one the index knows for the
-		 * file, else the roomId the YAML names (e.g. an invalid
-		 * spec after a restart, its previous version invalid too) */
-		si = idx_find_path(g, path);
-		if (spec == NULL && si == NULL)
-			declared = declared_room(path, &blob);
-		room = spec != NULL ? spec->room_id : si != NULL ? si->room_id :
-		    declared;
-		if (room != NULL && !ro_shard_owns(&g->o.shard, room))
-			goto ok;
-		log_warnx("%s: rejected: %s", path, diag.errors.n > 0 ?
-		    diag.errors.v[0] : err->msg);
-		if (room != NULL)
-			ro_rooms_rejected(g->o.rooms, room, NULL, &diag.errors);
-		if (room != NULL && ro_strv_contains(&p->b->done_rooms, room))
-			goto ok;
-		error = batch_record(g, p->b, p->commit, room, "rejected",
-		    &diag.errors, err);
-		goto done;
-	}
-	if ((error = idx_put(g, path, spec)) < 0) {
-		ro_err_set(err, error, "out of memory");
-		goto done;
-	}
-	if (!ro_shard_owns(&g->o.shard, spec->room_id) ||
-	    ro_strv_contains(&p->b->done_rooms, spec->room_id))
-		goto ok;
-	error = queue_spec(p, spec, err);
-	spec = NULL;
-	goto done;
-ok:
-	error = RO_OK;
-done:
-	free(declared);
-	ro_spec_free(spec);
-	ro_diag_release(&diag);
-	ro_buf_release(&blob);
-	return error;
-}
-
-/* Specs whose seeds include path, added to out. */
-static int
-seed_users(struct ro_gitsrc *g, const char *path, struct ro_strv *out)
-{
-	return ro_specidx_seed_users(&g->idx, path, out);
-}
-
-/* Every spec at commit into the index (after a restart). */
-static int
-build_index(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
-{
-	git_repository	*repo = ro_gitrepo_git(g->repo);
-	struct ro_strv	 specs = RO_STRV_INIT;
-	struct ro_buf	 blob = RO_BUF_INIT;
-	struct ro_diag	 diag = RO_DIAG_INIT;
-	struct ro_spec	*spec;
-	size_t		 i;
-	int		 error;
-
-	g->idx_built = true;
-	if ((error = ro_history_list_specs(repo, commit, g->o.path, &specs,
-	    err)) < 0)
-		goto done;
-	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
-	for (i = 0; i < specs.n; i++) {
-		if (idx_find_path(g, specs.v[i]) != NULL)
-			continue;	/* newer: put by the commit in hand */
-		ro_buf_reset(&blob);
-		spec = NULL;
-		if (ro_history_read(repo, commit, specs.v[i], RO_SPEC_FILE_MAX,
-		    &blob, NULL) == RO_OK && ro_spec_parse_yaml(&spec,
-		    specs.v[i], ro_buf_cstr(&blob), blob.len, &diag,
-		    NULL) == RO_OK && idx_put(g, specs.v[i], spec) < 0)
-			error = ro_err_set(err, RO_ENOMEM, "out of memory");
-		ro_spec_free(spec);
-		ro_diag_release(&diag);
-		if (error < 0)
-			break;
-	}
-done:
-	ro_strv_release(&specs);
-	ro_buf_release(&blob);
-	return error;
-}
-
-/*
- * Order paths with the specs present at commit first and the deleted
- * ones last: a spec moved to another file is seen at its new path
- * before its old path is taken as a deleted room.
- */
-static int
-deleted_last(struct ro_gitsrc *g, const git_oid *commit, struct ro_strv *paths)
-{
-	struct ro_strv	ord = RO_STRV_INIT, gone = RO_STRV_INIT;
-	size_t		i;
-	int		error = RO_OK;
-
-	for (i = 0; i < paths->n && error == RO_OK; i++)
-		error = ro_strv_push(path_at(g, commit, paths->v[i]) ? &ord :
-		    &gone, paths->v[i]);
-	for (i = 0; i < gone.n && error == RO_OK; i++)
-		error = ro_strv_push(&ord, gone.v[i]);
-	if (error == RO_OK) {
-		ro_strv_release(paths);
-		*paths = ord;
-		ord = (struct ro_strv)RO_STRV_INIT;
-	}
-	ro_strv_release(&ord);
-	ro_strv_release(&gone);
-	return error;
-}
-
-/*
- * The index as of commit (the last one processed), built once after a
- * start: deleted specs, seed files, duplicate rooms and the room of a
- * spec that no longer parses are looked up in it.
- */
-static int
-ensure_index(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
-{
-	if (g->idx_built || commit == NULL)
-		return RO_OK;
-	return build_index(g, commit, err);
 }
 
 /*
@@ -769,7 +64,7 @@ process(struct ro_gitsrc *g, const git_oid *commit, const git_oid *prev,
 	size_t		 i;
 	int		 error = RO_OK;
 
-	batch_init(&b);
+	ro_gitbatch_init(&b);
 	b.drop_converged = resync;
 	memset(&p, 0, sizeof(p));
 	p.g = g;
@@ -781,7 +76,7 @@ process(struct ro_gitsrc *g, const git_oid *commit, const git_oid *prev,
 	 * the head's note already has must not exempt its rooms (recovery
 	 * after a crash is for catching up only) */
 	if ((error = ro_history_confirms(repo, commit, &p.confirms, err)) < 0 ||
-	    (!resync && (error = batch_recover(g, &b, commit, err)) < 0))
+	    (!resync && (error = ro_gitbatch_recover(g, &b, commit, err)) < 0))
 		goto done;
 	for (i = 0; i < paths->n; i++) {
 		if (ro_specset_is_spec_name(paths->v[i])) {
@@ -790,40 +85,41 @@ process(struct ro_gitsrc *g, const git_oid *commit, const git_oid *prev,
 				goto oom;
 			continue;
 		}
-		if (!full && (error = ensure_index(g, prev != NULL ? prev :
+		if (!full && (error = ro_gitspecs_ensure_index(g,
+		    prev != NULL ? prev :
 		    commit, err)) < 0)
 			goto done;
-		if ((error = seed_users(g, paths->v[i], &todo)) < 0)
+		if ((error = ro_gitspecs_seed_users(g, paths->v[i], &todo)) < 0)
 			goto oom;
 	}
-	if (!full && (error = deleted_last(g, commit, &todo)) < 0)
+	if (!full && (error = ro_gitspecs_deleted_last(g, commit, &todo)) < 0)
 		goto oom;
-	for (i = 0; i < todo.n && !stopping(g); i++)
-		if ((error = handle_spec(&p, todo.v[i], err)) < 0) {
+	for (i = 0; i < todo.n && !ro_gitsrc_stopping(g); i++)
+		if ((error = ro_gitspecs_handle_spec(&p, todo.v[i], err)) < 0) {
 			if (error == RO_ENOMEM || error == RO_EAGAIN ||
 			    error == RO_EIO)
 				break;
 			log_warnx("%s: %s", todo.v[i], err->msg);
 			error = RO_OK;
 		}
-	batch_wait(&b);
+	ro_gitbatch_wait(&b);
 	if (b.lines.n > 0) {
 		struct ro_err ne = RO_ERR_INIT;
 
-		if (write_notes(g, &b, commit, &ne) < 0) {
+		if (ro_gitbatch_write_notes(g, &b, commit, &ne) < 0) {
 			log_warnx("note of %.12s: %s", rev, ne.msg);
-			set_error(g, ne.msg);
+			ro_gitsrc_set_error(g, ne.msg);
 		}
 	}
 	if (error < 0)
 		goto done;
-	if (b.dropped || stopping(g)) {
+	if (b.dropped || ro_gitsrc_stopping(g)) {
 		error = ro_err_set(err, RO_EAGAIN, "stopped before %.12s was "
 		    "complete", rev);
 		goto done;
 	}
 	if (!resync)
-		notify_final(g, &b, commit);
+		ro_gitbatch_notify_final(g, &b, commit);
 	if (full)
 		g->idx_built = true;
 	if (b.retry) {
@@ -834,14 +130,14 @@ process(struct ro_gitsrc *g, const git_oid *commit, const git_oid *prev,
 	log_info("commit %.12s: %zu room%s planned (%zu spec%s to look at)%s",
 	    rev, p.planned, p.planned == 1 ? "" : "s", todo.n, todo.n == 1 ?
 	    "" : "s", b.failed ? ", not all converged" : "");
-	error = save_cursor(g, commit, err);
+	error = ro_gitbatch_save_cursor(g, commit, err);
 	goto done;
 oom:
 	error = ro_err_set(err, RO_ENOMEM, "out of memory");
 done:
 	ro_strv_release(&todo);
 	ro_strv_release(&p.confirms);
-	batch_release(&b);
+	ro_gitbatch_release(&b);
 	return error;
 }
 
@@ -850,12 +146,15 @@ process_full(struct ro_gitsrc *g, const git_oid *head, bool resync,
     struct ro_err *err)
 {
 	struct ro_strv	specs = RO_STRV_INIT;
+	bool		ok = true;
 	int		error;
 
 	if (!resync)
-		notify_pending(g, head);
+		ro_gitbatch_notify_pending(g, head);
 	if ((error = ro_history_list_specs(ro_gitrepo_git(g->repo), head,
-	    g->o.path, &specs, err)) == RO_OK)
+	    g->o.path, &specs, err)) == RO_OK &&
+	    (error = ro_gitgate_check(g, head, &specs, &ok,
+	    err)) == RO_OK && ok)
 		error = process(g, head, NULL, &specs, true, resync, err);
 	ro_strv_release(&specs);
 	return error;
@@ -895,20 +194,18 @@ supersede(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
 	struct ro_specidx_ent	*si;
 	struct batch	 b;
 	const char	*room;
-	char		 mine[RO_SHARD_STR_MAX + 16];
 	size_t		 i;
 	int		 error;
 
-	batch_init(&b);
+	ro_gitbatch_init(&b);
 	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
 	if ((error = ro_notes_read(repo, RO_NOTES_REF, commit, &b.lines,
 	    err)) < 0 && error != RO_ENOTFOUND)
 		goto done;
-	/* the whole field: shard "0/1" is not "0/10" of an earlier fleet */
-	snprintf(mine, sizeof(mine), "\"shard\":\"%s\"", g->shard_str);
 	for (i = 0; i < b.lines.n; i++)
-		if (strstr(b.lines.v[i], "\"outcome\":\"superseded\"") &&
-		    strstr(b.lines.v[i], mine) != NULL)
+		if (ro_gitbatch_line_is(b.lines.v[i], strlen(b.lines.v[i]),
+		    "outcome",
+		    "superseded", "shard", g->shard_str))
 			goto done;	/* done before a restart */
 	ro_strv_release(&b.lines);
 	if ((error = changed_paths(g, commit, &paths, err)) < 0)
@@ -923,27 +220,49 @@ supersede(struct ro_gitsrc *g, const git_oid *commit, struct ro_err *err)
 			(void)ro_spec_parse_yaml(&spec, paths.v[i],
 			    ro_buf_cstr(&blob), blob.len, &diag, NULL);
 		if (spec == NULL && g->have_cursor &&
-		    (error = ensure_index(g, &g->cursor, err)) < 0) {
+		    (error = ro_gitspecs_ensure_index(g, &g->cursor,
+		    err)) < 0) {
 			ro_diag_release(&diag);
 			break;
 		}
-		si = idx_find_path(g, paths.v[i]);
+		si = ro_gitspecs_find_path(g, paths.v[i]);
 		room = spec != NULL ? spec->room_id : si != NULL ? si->room_id :
 		    NULL;
 		if (room == NULL || ro_shard_owns(&g->o.shard, room))
-			error = batch_record(g, &b, commit, room, "superseded",
-			    NULL, err);
+			error = ro_gitbatch_record(g, &b, commit, room,
+			    "superseded", NULL, err);
 		ro_spec_free(spec);
 		ro_diag_release(&diag);
 	}
 	if (error == RO_OK && b.lines.n > 0)
-		error = write_notes(g, &b, commit, err);
+		error = ro_gitbatch_write_notes(g, &b, commit, err);
 	if (error == RO_OK)
-		notify_final(g, &b, commit);
+		ro_gitbatch_notify_final(g, &b, commit);
 done:
 	ro_strv_release(&paths);
 	ro_buf_release(&blob);
-	batch_release(&b);
+	ro_gitbatch_release(&b);
+	return error;
+}
+
+/* --- the range of commits to apply (signed ones only, gitgate.c) --- */
+
+/* The changed paths of commit (in own) added to the pending ones. */
+static int
+add_changed(struct ro_gitsrc *g, const git_oid *commit, struct ro_strv *own,
+    struct ro_strv *pending, struct ro_err *err)
+{
+	size_t	i;
+	int	error = RO_OK;
+
+	ro_strv_release(own);
+	if ((error = changed_paths(g, commit, own, err)) < 0)
+		return error;
+	for (i = 0; i < own->n && error == RO_OK; i++)
+		if (!ro_strv_contains(pending, own->v[i]))
+			error = ro_strv_push(pending, own->v[i]);
+	if (error < 0)
+		ro_err_set(err, error, "out of memory");
 	return error;
 }
 
@@ -953,15 +272,20 @@ catch_up(struct ro_gitsrc *g, const git_oid *head, struct ro_err *err)
 {
 	git_repository	*repo = ro_gitrepo_git(g->repo);
 	struct ro_history h = RO_HISTORY_INIT;
-	struct ro_strv	 paths = RO_STRV_INIT;
+	struct ro_strv	 paths = RO_STRV_INIT, own = RO_STRV_INIT;
 	struct batch	 b;
 	unsigned	 k = g->o.max_pending != 0 ? g->o.max_pending :
 			    RO_GITSRC_MAX_PENDING;
 	git_oid		 prev;
-	bool		 rewritten = false;
-	size_t		 i;
+	bool		 rewritten = false, *ok = NULL;
+	size_t		 i, last = 0;
 	int		 error;
 
+	if (g->o.verify != NULL && g->stuck &&
+	    git_oid_equal(&g->stuck_head, head) &&
+	    git_oid_equal(&g->stuck_cursor, &g->cursor) &&
+	    g->stuck_gen == ro_sigverify_generation(g->o.verify))
+		return RO_OK;
 	if (!g->have_cursor)
 		return process_full(g, head, false, err);
 	if (git_oid_equal(&g->cursor, head))
@@ -971,17 +295,22 @@ catch_up(struct ro_gitsrc *g, const git_oid *head, struct ro_err *err)
 		return error;
 	if (rewritten) {
 		char	old[GITSRC_OID_HEX];
+		bool	fine;
 
+		/* a force push to unverified history: rejected the same
+		 * way, the rooms keep the last verified state */
+		if ((error = ro_gitgate_full(g, head, &fine, err)) < 0 || !fine)
+			return error;
 		git_oid_tostr(old, sizeof(old), &g->cursor);
 		log_warnx("history rewritten: %.12s is no longer an ancestor of "
 		    "the branch head; reconciling the new head", old);
-		batch_init(&b);
+		ro_gitbatch_init(&b);
 		if ((error = ro_strv_pushf(&paths, "previous head %s is not an "
 		    "ancestor of the new head", old)) == RO_OK &&
-		    (error = batch_record(g, &b, head, NULL,
+		    (error = ro_gitbatch_record(g, &b, head, NULL,
 		    "history-rewritten", &paths, err)) == RO_OK)
-			error = write_notes(g, &b, head, err);
-		batch_release(&b);
+			error = ro_gitbatch_write_notes(g, &b, head, err);
+		ro_gitbatch_release(&b);
 		ro_strv_release(&paths);
 		if (error < 0)
 			return error;
@@ -991,33 +320,69 @@ catch_up(struct ro_gitsrc *g, const git_oid *head, struct ro_err *err)
 	    err)) < 0)
 		goto done;
 	for (i = 0; i < h.n; i++)
-		notify_pending(g, &h.ids[i]);
+		ro_gitbatch_notify_pending(g, &h.ids[i]);
 	prev = g->cursor;
 	if (h.n > k) {
+		/* the newest verified commit is applied; the verified ones
+		 * before it are superseded,
+		    the others rejected (ro_gitgate_check) */
+		if ((ok = calloc(h.n, sizeof(*ok))) == NULL) {
+			error = ro_err_set(err, RO_ENOMEM, "out of memory");
+			goto done;
+		}
+		for (i = 0; i < h.n && !ro_gitsrc_stopping(g); i++) {
+			ok[i] = true;
+			if (g->o.verify != NULL && ((error = add_changed(g,
+			    &h.ids[i], &own, &paths, err)) < 0 ||
+			    (error = ro_gitgate_check(g, &h.ids[i], &own,
+			    &ok[i], err)) < 0))
+				goto done;
+			if (ok[i])
+				last = i + 1;
+		}
+		if (last == 0 || ro_gitsrc_stopping(g))
+			goto done;
 		log_info("%zu commits pending (more than %u): %zu superseded",
-		    h.n, k, h.n - 1);
-		for (i = 0; i + 1 < h.n && !stopping(g); i++) {
-			if ((error = supersede(g, &h.ids[i], err)) < 0 ||
-			    (error = changed_paths(g, &h.ids[i], &paths,
+		    h.n, k, last - 1);
+		ro_strv_release(&paths);
+		g->signer[0] = '\0';	/* superseded: not applied */
+		for (i = 0; i < last && !ro_gitsrc_stopping(g); i++) {
+			if ((i + 1 < last && ok[i] &&
+			    (error = supersede(g, &h.ids[i], err)) < 0) ||
+			    (error = add_changed(g, &h.ids[i], &own, &paths,
 			    err)) < 0)
 				goto done;
 		}
-		if ((error = changed_paths(g, &h.ids[h.n - 1], &paths,
-		    err)) < 0)
+		/* the newest verified: checked again for its signer */
+		if ((error = ro_gitgate_check(g, &h.ids[last - 1], &own,
+		    &ok[last - 1],
+		    err)) < 0 || !ok[last - 1])
 			goto done;
-		error = process(g, &h.ids[h.n - 1], &prev, &paths, false, false,
-		    err);
+		error = process(g, &h.ids[last - 1], &prev, &paths, false,
+		    false, err);
 		goto done;
 	}
-	for (i = 0; i < h.n && !stopping(g); i++) {
-		ro_strv_release(&paths);
-		if ((error = changed_paths(g, &h.ids[i], &paths, err)) < 0 ||
-		    (error = process(g, &h.ids[i], &prev, &paths, false, false,
+	for (i = 0; i < h.n && !ro_gitsrc_stopping(g); i++) {
+		bool	verified;
+
+		/* paths pile up over rejected commits: the next verified
+		 * one applies the whole difference from the last applied */
+		if ((error = add_changed(g, &h.ids[i], &own, &paths, err)) < 0 ||
+		    (error = ro_gitgate_check(g, &h.ids[i], &own, &verified,
+		    err)) < 0)
+			goto done;
+		if (!verified)
+			continue;
+		if ((error = process(g, &h.ids[i], &prev, &paths, false, false,
 		    err)) < 0)
 			goto done;
 		prev = h.ids[i];
+		ro_strv_release(&paths);
 	}
 done:
+	g->signer[0] = '\0';
+	free(ok);
+	ro_strv_release(&own);
 	ro_strv_release(&paths);
 	ro_history_release(&h);
 	return error;
@@ -1062,7 +427,7 @@ pass(struct ro_gitsrc *g, bool resync, bool fetch_now, struct ro_err *err)
 	}
 	/* The notes origin holds (as fetched or cloned) into ours first:
 	 * records written before a lost state dir, or by other shards,
-	 * settle their rooms (batch_recover) instead of being redone. */
+	 * settle their rooms (ro_gitbatch_recover) instead of being redone. */
 	if ((error = ro_notes_merge(ro_gitrepo_git(g->repo), NULL, &mr,
 	    &me)) < 0)
 		log_warnx("notes from origin not merged: %s", me.msg);
@@ -1077,12 +442,100 @@ pass(struct ro_gitsrc *g, bool resync, bool fetch_now, struct ro_err *err)
 	pthread_mutex_unlock(&g->mu);
 	if ((error = catch_up(g, &head, err)) < 0)
 		return error;
-	if (resync && (error = process_full(g, &head, true, err)) < 0)
+	/* --once fails while the head is not applied for want of a
+	 * verified signature (rejected now or in an earlier run) */
+	g->stuck = false;
+	if (g->o.verify != NULL && (!g->have_cursor ||
+	    !git_oid_equal(&g->cursor, &head)) && !ro_gitsrc_stopping(g)) {
+		g->rejected = g->stuck = true;
+		g->stuck_head = head;
+		if (g->have_cursor)
+			g->stuck_cursor = g->cursor;
+		g->stuck_gen = ro_sigverify_generation(g->o.verify);
+	}
+	/* with signed commits, the drift check is at the last applied
+	 * (verified) commit, never at an unverified head */
+	if (resync && (g->o.verify == NULL || g->have_cursor) &&
+	    (error = process_full(g, g->o.verify != NULL ? &g->cursor : &head,
+	    true, err)) < 0)
 		return error;
 	if (g->o.push_notes && (error = ro_notes_push(g->repo, 0, &pr,
 	    err)) < 0)
 		return error;
 	return RO_OK;
+}
+
+/* Serve one dashboard read at the cursor (Git thread). */
+static void
+serve_read(struct ro_gitsrc *g, struct gitread *rd)
+{
+	struct ro_history_source src;
+	struct ro_err		 err = RO_ERR_INIT;
+	struct ro_diag		 diag = RO_DIAG_INIT;
+	struct ro_buf		 blob = RO_BUF_INIT;
+	struct ro_spec		*spec = NULL;
+	char			 dir[PATH_MAX], rev[GITSRC_OID_HEX] = "";
+	int			 error;
+
+	if (g->repo == NULL || !g->have_cursor) {
+		error = ro_err_set(&err, RO_ENOTFOUND, "the Git source has "
+		    "not processed a commit yet");
+		goto done;
+	}
+	git_oid_tostr(rev, sizeof(rev), &g->cursor);
+	ro_buf_init(&blob, RO_SPEC_FILE_MAX + 1);
+	if ((error = ro_history_read(ro_gitrepo_git(g->repo), &g->cursor,
+	    rd->path, RO_SPEC_FILE_MAX, &blob, &err)) < 0 || !rd->parse)
+		goto done;
+	error = ro_spec_parse_yaml(&spec, rd->path, ro_buf_cstr(&blob),
+	    blob.len, &diag, &err);
+	if (error == RO_OK) {
+		ro_gitspecs_spec_dir(g, rd->path, dir, sizeof(dir));
+		src.repo = ro_gitrepo_git(g->repo);
+		src.commit = g->cursor;
+		src.root = g->o.path;
+		error = ro_seed_resolve(spec, dir, ro_history_seed_reader, &src,
+		    &diag, &err);
+	}
+	if (error == RO_EINVALID && diag.errors.n > 0)
+		ro_err_set(&err, RO_EINVALID, "%s", diag.errors.v[0]);
+done:
+	rd->cb(rd->arg, error, &err, rev, error == RO_OK ? &blob : NULL,
+	    error == RO_OK ? spec : NULL);
+	if (error != RO_OK)
+		ro_spec_free(spec);
+	ro_diag_release(&diag);
+	ro_buf_release(&blob);
+	free(rd->path);
+}
+
+int
+ro_gitsrc_read_spec(struct ro_gitsrc *g, const char *path, bool parse,
+    ro_gitsrc_read_cb *cb, void *arg, struct ro_err *err)
+{
+	struct gitread	*rd;
+	int		 error = RO_OK;
+
+	pthread_mutex_lock(&g->mu);
+	if (g->stop)
+		error = ro_err_set(err, RO_EAGAIN, "the agent is shutting down");
+	else if (g->nreads == RO_GITSRC_READS_MAX)
+		error = ro_err_set(err, RO_EAGAIN, "too many reads of the Git "
+		    "source at once");
+	else {
+		rd = &g->reads[g->nreads];
+		if ((rd->path = strdup(path)) == NULL)
+			error = ro_err_set(err, RO_ENOMEM, "out of memory");
+		else {
+			rd->parse = parse;
+			rd->cb = cb;
+			rd->arg = arg;
+			g->nreads++;
+			pthread_cond_signal(&g->cv);
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return error;
 }
 
 static void *
@@ -1093,22 +546,33 @@ run(void *arg)
 	unsigned		 what;
 	bool			 first = true;
 	int			 error;
+	struct gitread		 reads[RO_GITSRC_READS_MAX];
+	size_t			 nreads, i;
 
 	for (;;) {
 		pthread_mutex_lock(&g->mu);
-		while (!g->stop && g->triggers == 0 && !first)
+		while (!g->stop && g->triggers == 0 && g->nreads == 0 &&
+		    !first)
 			pthread_cond_wait(&g->cv, &g->mu);
 		what = first ? RO_GITSRC_CHECK : g->triggers;
 		g->triggers = 0;
+		/* all of them; when stopping, ro_gitsrc_free() answers */
+		nreads = g->stop ? 0 : g->nreads;
+		memcpy(reads, g->reads, nreads * sizeof(*reads));
+		g->nreads -= nreads;
 		pthread_mutex_unlock(&g->mu);
-		if (stopping(g))
+		for (i = 0; i < nreads; i++)
+			serve_read(g, &reads[i]);
+		if (ro_gitsrc_stopping(g))
 			break;
+		if (what == 0)
+			continue;	/* reads only */
 		ro_err_clear(&err);
 		if (g->repo == NULL) {
 			if ((error = ro_gitrepo_open(&g->repo, &g->o.repo,
 			    &err)) < 0) {
 				log_warnx("git: %s", err.msg);
-				set_error(g, err.msg);
+				ro_gitsrc_set_error(g, err.msg);
 				if (g->o.idle != NULL)
 					g->o.idle(g->o.idle_arg, true);
 				first = false;
@@ -1118,7 +582,7 @@ run(void *arg)
 			log_info("git: %s %s (branch %s)", ro_gitrepo_cloned(
 			    g->repo) ? "cloned into" : "reusing the clone at",
 			    g->o.repo.dir, ro_gitrepo_branch(g->repo));
-			load_cursor(g);
+			ro_gitbatch_load_cursor(g);
 		}
 		g->rejected = false;
 		error = pass(g, (what & RO_GITSRC_RESYNC) != 0,
@@ -1126,15 +590,15 @@ run(void *arg)
 		malloc_trim(0);		/* a big pass's peak: give it back */
 		if (error < 0) {
 			log_warnx("git: %s", err.msg);
-			set_error(g, err.msg);
+			ro_gitsrc_set_error(g, err.msg);
 		} else {
-			set_error(g, "");
+			ro_gitsrc_set_error(g, "");
 			pthread_mutex_lock(&g->mu);
 			g->passed = true;
 			pthread_mutex_unlock(&g->mu);
 		}
 		first = false;
-		if (g->o.idle != NULL && !stopping(g))
+		if (g->o.idle != NULL && !ro_gitsrc_stopping(g))
 			g->o.idle(g->o.idle_arg, error < 0 || g->rejected);
 	}
 	return NULL;
@@ -1237,11 +701,20 @@ ro_gitsrc_request_stop(struct ro_gitsrc *g)
 void
 ro_gitsrc_free(struct ro_gitsrc *g)
 {
+	size_t	i;
+
 	if (g == NULL)
 		return;
 	ro_gitsrc_request_stop(g);
 	if (g->started)
 		pthread_join(g->tid, NULL);
+	for (i = 0; i < g->nreads; i++) {	/* never served */
+		struct ro_err	e = RO_ERR_INIT;
+
+		ro_err_set(&e, RO_EAGAIN, "the agent is shutting down");
+		g->reads[i].cb(g->reads[i].arg, RO_EAGAIN, &e, "", NULL, NULL);
+		free(g->reads[i].path);
+	}
 	ro_gitrepo_free(g->repo);
 	ro_specidx_release(&g->idx);
 	pthread_cond_destroy(&g->cv);

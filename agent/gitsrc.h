@@ -16,6 +16,10 @@
  *   roomops/prune annotation of its last valid revision), through the
  *   guardrails;
  * - Roomops-Confirm trailers confirm removals for that commit;
+ * - with a verifier, every commit is checked before it is applied: one
+ *   that is not verified gets "rejected" records for the rooms it touches
+ *   and is not applied; the next verified commit applies the whole
+ *   difference from the last applied one (docs/security.md);
  * - the cursor (last fully processed commit) is kept in STATE_DIR/cursor;
  *   a room that already has a record of this shard in the commit's note
  *   (or in the JSONL log) is not applied again after a crash.
@@ -36,6 +40,7 @@
 #include "notify.h"
 #include "reconcile.h"
 #include "rooms.h"
+#include "sigverify.h"
 #include "workq.h"
 
 #define RO_GITSRC_MAX_PENDING	20	/* K */
@@ -60,6 +65,8 @@ struct ro_gitsrc_opts {
 	struct ro_metrics	*metrics;
 	struct ro_reconcile_opts audit;		/* audit log, shard string */
 	struct ro_notify	*notify;	/* commit statuses; NULL off */
+	struct ro_sigverify	*verify;	/* signed commits only (NULL:
+						   any commit); Git thread */
 	/* Called on the Git thread when a pass found nothing more to do
 	 * (the first one marks readiness; --once exits on it). */
 	void			(*idle)(void *arg, bool failed);
@@ -67,6 +74,19 @@ struct ro_gitsrc_opts {
 };
 
 struct ro_gitsrc;
+struct ro_spec;
+
+#define RO_GITSRC_READS_MAX	16	/* dashboard reads queued at once */
+
+/*
+ * The answer to ro_gitsrc_read_spec(): error (RO_OK or a status; err says
+ * why), rev the commit read (hex, "" when none), text the file (NULL on
+ * error), spec the parsed spec with its seeds (taken by the callee; NULL
+ * unless asked for and valid). Called on the Git thread, or from
+ * ro_gitsrc_free() (RO_EAGAIN: shutting down); must not block.
+ */
+typedef void ro_gitsrc_read_cb(void *arg, int error, const struct ro_err *err,
+	    const char *rev, const struct ro_buf *text, struct ro_spec *spec);
 
 int	ro_gitsrc_start(struct ro_gitsrc **out, const struct ro_gitsrc_opts *o,
 	    struct ro_err *err);
@@ -77,6 +97,15 @@ void	ro_gitsrc_info(struct ro_gitsrc *g, cJSON *source);
  * stays true: readiness ("the first sync is done"). */
 bool	ro_gitsrc_synced(struct ro_gitsrc *g);
 /* Ask the thread to stop after the commit in flight; returns at once. */
+/*
+ * The dashboard (docs/dashboard.md): read the spec file path (from the
+ * repository root) at the last processed commit, on the Git thread
+ * between passes (libgit2 stays on it); with parse, also parse, validate
+ * and read its seeds from that commit. On RO_OK cb is called exactly
+ * once, later; RO_EAGAIN when RO_GITSRC_READS_MAX reads wait already.
+ */
+int	ro_gitsrc_read_spec(struct ro_gitsrc *g, const char *path, bool parse,
+	    ro_gitsrc_read_cb *cb, void *arg, struct ro_err *err);
 void	ro_gitsrc_request_stop(struct ro_gitsrc *g);
 /* Join the thread and free. NULL is a no-op. */
 void	ro_gitsrc_free(struct ro_gitsrc *g);

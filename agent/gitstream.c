@@ -20,6 +20,7 @@
 #include <git2.h>
 #include <git2/sys/stream.h>
 
+#include "roomops/clock.h"
 #include "gitstream.h"
 
 #include "../common/banned.h"

@@ -21,7 +21,6 @@
 
 #include <stdint.h>
 
-#include "roomops/clock.h"	/* ro_now_ms: the deadlines' clock */
 #include "roomops/err.h"
 
 #define RO_GITSTREAM_CONNECT_TIMEOUT	10000	/* ms, default */

@@ -53,7 +53,7 @@ ro_hook_bearer_eq(const char *h, const unsigned char want[RO_HOOK_SHA_LEN])
 bool
 ro_hook_hex_digest(const char *s, unsigned char out[RO_HOOK_SHA_LEN])
 {
-	return ro_hex_decode(out, SHA256_DIGEST_LENGTH, s);
+	return ro_hex_decode(out, RO_HOOK_SHA_LEN, s);
 }
 
 bool
@@ -110,8 +110,7 @@ ro_hook_form_decode(const char *s, size_t n)
 {
 	char	*d;
 
-	return ro_hex_pct_decode(&d, s, n, RO_HEX_PLUS_SPACE) == RO_OK ?
-	    d : NULL;
+	return ro_hex_unescape(&d, s, n, true) == RO_OK ? d : NULL;
 }
 
 char *

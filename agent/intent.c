@@ -10,13 +10,13 @@
 #include <openssl/sha.h>
 
 #include "roomops/file.h"
+#include "roomops/hex.h"
 #include "roomops/state.h"
 #include "intent.h"
 
 #include "../common/banned.h"
 
 #define INTENT_NAME_MAX		200	/* longer room ids: a digest name */
-#define INTENT_SCAN_CHUNK	(1u << 20)	/* bytes read at a time */
 
 struct ro_intent {
 	char			 record[RO_UUID_LEN + 1];
@@ -46,7 +46,6 @@ intent_path(char *out, size_t len, const char *dir, const char *room,
 {
 	unsigned char	md[SHA256_DIGEST_LENGTH];
 	char		hex[2 * SHA256_DIGEST_LENGTH + 1];
-	size_t		i;
 	int		n;
 
 	if (strlen(room) <= INTENT_NAME_MAX && strchr(room, '/') == NULL &&
@@ -54,8 +53,7 @@ intent_path(char *out, size_t len, const char *dir, const char *room,
 		n = snprintf(out, len, "%s/%s.json", dir, room);
 	else {
 		SHA256((const unsigned char *)room, strlen(room), md);
-		for (i = 0; i < sizeof(md); i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		ro_hex_encode(hex, md, sizeof(md));
 		n = snprintf(out, len, "%s/h-%s.json", dir, hex);
 	}
 	if (n < 0 || (size_t)n >= len)
@@ -304,35 +302,19 @@ int
 ro_intent_recorded(const char *path, const char *record, bool *yes,
     struct ro_err *err)
 {
-	char	 needle[RO_UUID_LEN + 16], *buf;
-	size_t	 nl, keep = 0, n;
-	FILE	*f;
-	int	 error = RO_OK;
+	struct ro_audit_query	 q = RO_AUDIT_QUERY_INIT;
+	cJSON			*found;
+	int			 error;
 
 	*yes = false;
-	nl = (size_t)snprintf(needle, sizeof(needle), "\"id\":\"%s\"", record);
-	if ((f = fopen(path, "re")) == NULL)
-		return errno == ENOENT ? RO_OK : ro_err_errno(err, RO_EIO,
-		    "%s", path);
-	if ((buf = malloc(INTENT_SCAN_CHUNK + nl)) == NULL) {
-		fclose(f);
+	if ((found = cJSON_CreateArray()) == NULL)
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	}
-	/* chunks overlapping by nl - 1 bytes: a match across a boundary is
-	 * seen in the next one */
-	while ((n = fread(buf + keep, 1, INTENT_SCAN_CHUNK, f)) > 0) {
-		n += keep;
-		if (memmem(buf, n, needle, nl) != NULL) {
-			*yes = true;
-			break;
-		}
-		keep = n < nl - 1 ? n : nl - 1;
-		memmove(buf, buf + n - keep, keep);
-	}
-	if (!*yes && ferror(f))
-		error = ro_err_errno(err, RO_EIO, "%s", path);
-	free(buf);
-	fclose(f);
+	q.id = record;
+	q.count = 1;
+	/* backwards from the end: the record is one of the last */
+	if ((error = ro_auditlog_read(path, &q, found, NULL, err)) == RO_OK)
+		*yes = cJSON_GetArraySize(found) > 0;
+	cJSON_Delete(found);
 	return error;
 }
 
@@ -406,7 +388,7 @@ ro_intent_done(const struct ro_intent *in, const struct ro_state *now,
 	for (i = 0; i < nv; i++)
 		if (effect(v[i].op, v[i].id, w->entities, w->n_entities,
 		    w->artifacts, w->n_artifacts, &w->policies, now)) {
-			ro_plan_count_op(d, v[i].op);
+			ro_audit_diff_count(d, v[i].op);
 			n++;
 		}
 	return n;

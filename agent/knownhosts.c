@@ -43,46 +43,46 @@ struct ro_knownhosts {
 };
 
 /*
- * Decode base64 s[0..n) into out (at most cap bytes) with OpenSSL's
- * EVP_DecodeBlock. Padding is optional: it is restored before decoding and
- * its bytes are not counted. Only the canonical encoding of the result is
- * accepted (no stray bits, no inner '=', no blanks). Returns the decoded
- * length or -1 when malformed or too long.
+ * Decode base64 s[0..n) into out (at most cap bytes). Padding is optional.
+ * Returns the decoded length or -1 when malformed or too long. OpenSSL's
+ * EVP_DecodeBlock decodes the padded text; encoding the result again
+ * must give that text back, so stray bits and stray characters are
+ * refused as before.
  */
 static long
 b64_decode(unsigned char *out, size_t cap, const char *s, size_t n)
 {
-	unsigned char	*in = NULL, *dec = NULL, *enc = NULL;
-	size_t		 padded, pad, len;
-	long		 r = -1;
+	unsigned char	*in = NULL, *bin = NULL, *again = NULL;
+	size_t		 m, pad;
+	long		 len = -1;
+	int		 k;
 
 	while (n > 0 && s[n - 1] == '=')
 		n--;
-	if (n % 4 == 1 || n > INT_MAX / 2)	/* a lone sextet */
+	if (n % 4 == 1 || n > (size_t)INT_MAX / 2)
 		return -1;
-	padded = (n + 3) / 4 * 4;
-	pad = padded - n;
-	len = padded / 4 * 3 - pad;
-	if (len > cap)
-		return -1;
-	if ((in = malloc(padded + 1)) == NULL ||
-	    (enc = malloc(padded + 1)) == NULL ||
-	    (dec = malloc(padded / 4 * 3 + 1)) == NULL)
+	m = (n + 3) / 4 * 4;
+	pad = m - n;
+	if ((in = malloc(m + 1)) == NULL || (bin = malloc(m / 4 * 3 + 1)) ==
+	    NULL || (again = malloc(m + 1)) == NULL)
 		goto done;
 	memcpy(in, s, n);
 	memset(in + n, '=', pad);
-	in[padded] = '\0';
-	if (EVP_DecodeBlock(dec, in, (int)padded) != (int)(padded / 4 * 3) ||
-	    EVP_EncodeBlock(enc, dec, (int)len) != (int)padded ||
-	    memcmp(enc, in, padded) != 0)
+	in[m] = '\0';
+	if ((k = EVP_DecodeBlock(bin, in, (int)m)) < 0 || (size_t)k < pad ||
+	    (size_t)k - pad > cap)
 		goto done;
-	memcpy(out, dec, len);
-	r = (long)len;
+	k -= (int)pad;
+	if (EVP_EncodeBlock(again, bin, k) != (int)m ||
+	    memcmp(again, in, m) != 0)
+		goto done;
+	memcpy(out, bin, (size_t)k);
+	len = k;
 done:
 	free(in);
-	free(enc);
-	free(dec);
-	return r;
+	free(bin);
+	free(again);
+	return len;
 }
 
 /* The key type name at the start of an SSH key blob, into out. */

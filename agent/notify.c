@@ -1,5 +1,7 @@
-/* notify.c: the commit status queue, its thread, retries and the marker
- * of the last final status. */
+/*
+ * notify.c: the commit status queue, its thread, retries and the marker
+ * of the last final status; one request to one host is notify_send.c.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -20,59 +22,12 @@
 #include "roomops/log.h"
 #include "cli.h"
 #include "notify.h"
+#include "notify_impl.h"
 
 #include "../common/banned.h"
 
-#define NOTIFY_REASON_MAX	200	/* bytes of a host's reason logged */
-#define NOTIFY_RESP_MAX		(16u << 10)	/* bytes of a response kept */
 #define NOTIFY_MARKER_MAX	(4u << 20)	/* bytes of notify.json */
 #define NOTIFY_VALUE_MAX	4096	/* bytes of one list value */
-
-/* One status for every provider. */
-struct item {
-	char			*sha;
-	enum ro_notify_state	 state;
-	char			*desc;
-	char			*target_url;
-	char			*records;	/* webhook: JSON array */
-	uint64_t		 seq;
-};
-
-struct target {
-	struct ro_notify_target	 t;
-	char			*base;
-	char			*repo;
-	char			*token;
-	bool			 logged[100];	/* 4xx logged once */
-	bool			 failing;	/* retrying since the last
-						   success (logged once) */
-};
-
-struct ro_notify {
-	struct target		 tg[RO_NOTIFY_PROVIDER_MAX];
-	size_t			 ntg;
-	char			 context[RO_NOTIFY_CONTEXT_MAX];
-	char			 shard_str[RO_SHARD_STR_MAX];
-	char			 shard_url[RO_SHARD_STR_MAX + 8];
-	char			*target_url;
-	char			*marker;	/* STATE_DIR/notify.json */
-	struct ro_metrics	*metrics;
-	long			 backoff_ms;
-	CURL			*curl;
-	pthread_t		 tid;
-	bool			 started;
-	/* under mu */
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;	/* CLOCK_MONOTONIC */
-	struct item		*q;	/* ring */
-	size_t			 qcap, qhead, qlen;
-	uint64_t		 seq;
-	uint64_t		 dropped;
-	bool			 stop;
-	long long		 drain_until;	/* stop: deliver until */
-	/* notify thread only */
-	uint64_t		 marked;	/* seq in the marker, 0 none */
-};
 
 static void
 item_free(struct item *it)
@@ -414,90 +369,6 @@ done:
 
 /* --- delivery ------------------------------------------------------- */
 
-enum result {
-	R_OK,
-	R_PERMANENT,	/* 4xx but 429, or a request we cannot build */
-	R_RETRY
-};
-
-struct resp {
-	struct ro_buf	 body;
-	long		 retry_after_ms;	/* -1 none */
-	bool		 limited;	/* rate limit: no requests left */
-	long		 reset_ms;	/* until the limit resets, -1 */
-	struct ro_notify *n;
-};
-
-static size_t
-on_body(char *p, size_t sz, size_t nm, void *arg)
-{
-	struct resp	*r = arg;
-
-	/* keep the start, swallow the rest */
-	(void)ro_buf_add(&r->body, p, sz * nm);
-	return sz * nm;
-}
-
-/* Seconds from now, as bounded milliseconds. */
-static long
-wait_ms(long s)
-{
-	if (s <= 0)
-		return 0;
-	return s > RO_NOTIFY_RETRY_AFTER_MAX_MS / 1000 ?
-	    RO_NOTIFY_RETRY_AFTER_MAX_MS : s * 1000;
-}
-
-/* The value of header name in the line p[0..len), into out; false when
- * the line is another header (or too long). */
-static bool
-header_value(const char *p, size_t len, const char *name, char *out,
-    size_t outsz)
-{
-	size_t	n = strlen(name);
-
-	if (len <= n || len - n >= outsz || strncasecmp(p, name, n) != 0 ||
-	    p[n] != ':')
-		return false;
-	memcpy(out, p + n + 1, len - n - 1);
-	out[len - n - 1] = '\0';
-	out[strcspn(out, "\r\n")] = '\0';
-	return true;
-}
-
-/* Retry-After (seconds or an HTTP date), and the rate limit headers of
- * GitHub (X-RateLimit-*) and GitLab (RateLimit-*): a 403 with no
- * requests left is a rate limit, not a refusal. */
-static size_t
-on_header(char *p, size_t sz, size_t nm, void *arg)
-{
-	struct resp	*r = arg;
-	size_t		 len = sz * nm;
-	char		 v[128], *end;
-	long		 n;
-	time_t		 t;
-
-	if (header_value(p, len, "Retry-After", v, sizeof(v))) {
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (errno == 0 && end != v && *end == '\0' && n >= 0)
-			r->retry_after_ms = wait_ms(n);
-		else if ((t = curl_getdate(v + strspn(v, " "), NULL)) != -1)
-			r->retry_after_ms = wait_ms((long)(t - time(NULL)));
-	} else if (header_value(p, len, "X-RateLimit-Remaining", v,
-	    sizeof(v)) || header_value(p, len, "RateLimit-Remaining", v,
-	    sizeof(v))) {
-		if (strtol(v, &end, 10) == 0 && end != v)
-			r->limited = true;
-	} else if (header_value(p, len, "X-RateLimit-Reset", v, sizeof(v)) ||
-	    header_value(p, len, "RateLimit-Reset", v, sizeof(v))) {
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (errno == 0 && end != v && n > 0)
-			r->reset_ms = wait_ms(n - (long)time(NULL));
-	}
-	return len;
-}
 
 /* Stopped, and the time to drain the queue is over. Under mu. */
 static bool
@@ -506,8 +377,8 @@ halted_locked(struct ro_notify *n)
 	return n->stop && ro_now_ms() >= n->drain_until;
 }
 
-static bool
-stopping(struct ro_notify *n)
+bool
+ro_notify_stopping(struct ro_notify *n)
 {
 	bool	s;
 
@@ -515,161 +386,6 @@ stopping(struct ro_notify *n)
 	s = halted_locked(n);
 	pthread_mutex_unlock(&n->mu);
 	return s;
-}
-
-static int
-on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-    curl_off_t un)
-{
-	struct resp	*r = arg;
-
-	return stopping(r->n) ? 1 : 0;
-}
-
-/* The host's reason: "message" of a JSON body, else the body's start,
- * printable ASCII only. */
-static void
-reason(const struct ro_buf *body, char *out, size_t len)
-{
-	cJSON		*o;
-	const cJSON	*m;
-	size_t		 i;
-
-	out[0] = '\0';
-	if (body->len == 0)
-		return;
-	if ((o = cJSON_ParseWithLength(body->ptr, body->len)) != NULL) {
-		m = cJSON_GetObjectItem(o, "message");
-		if (!cJSON_IsString(m))
-			m = cJSON_GetObjectItem(o, "error");
-		if (cJSON_IsString(m))
-			snprintf(out, len, "%s", m->valuestring);
-		cJSON_Delete(o);
-	}
-	if (out[0] == '\0')
-		snprintf(out, len, "%.*s", (int)(body->len < len ? body->len :
-		    len - 1), body->ptr);
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] > 0x7e)
-			out[i] = ' ';
-}
-
-static enum result
-deliver(struct ro_notify *n, struct target *tg, const struct item *it,
-    long *retry_after_ms)
-{
-	struct ro_notify_status	 st;
-	struct ro_notify_req	 req;
-	struct ro_err		 err = RO_ERR_INIT;
-	struct curl_slist	*hdrs = NULL, *h;
-	struct resp		 r;
-	const char		*name = ro_notify_host_provider_name(
-				    tg->t.provider);
-	char			 errbuf[CURL_ERROR_SIZE] = "",
-				 why[NOTIFY_REASON_MAX];
-	enum result		 res = R_RETRY;
-	CURLcode		 cc;
-	long			 code = 0;
-	size_t			 i;
-
-	memset(&r, 0, sizeof(r));
-	ro_buf_init(&r.body, NOTIFY_RESP_MAX);
-	r.retry_after_ms = -1;
-	r.reset_ms = -1;
-	r.n = n;
-	st.sha = it->sha;
-	st.state = it->state;
-	st.description = it->desc;
-	st.context = n->context;
-	st.target_url = it->target_url;
-	st.records = it->records;
-	if (ro_notify_host_request(&tg->t, &st, &req, &err) < 0) {
-		log_warnx("notify: %s: status of %.12s not sent: %s", name,
-		    it->sha, err.msg);
-		ro_buf_release(&r.body);
-		return R_PERMANENT;
-	}
-	for (i = 0; i < req.headers.n; i++) {
-		if ((h = curl_slist_append(hdrs, req.headers.v[i])) == NULL)
-			goto done;
-		hdrs = h;
-	}
-	curl_easy_reset(n->curl);
-	curl_easy_setopt(n->curl, CURLOPT_URL, req.url);
-	curl_easy_setopt(n->curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(n->curl, CURLOPT_POSTFIELDS, ro_buf_cstr(&req.body));
-	curl_easy_setopt(n->curl, CURLOPT_POSTFIELDSIZE, (long)req.body.len);
-	curl_easy_setopt(n->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(n->curl, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(n->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(n->curl, CURLOPT_HEADERDATA, &r);
-	curl_easy_setopt(n->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(n->curl, CURLOPT_XFERINFODATA, &r);
-	curl_easy_setopt(n->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(n->curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(n->curl, CURLOPT_TIMEOUT_MS,
-	    (long)RO_NOTIFY_TIMEOUT_MS);
-	curl_easy_setopt(n->curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)RO_NOTIFY_TIMEOUT_MS / 2);
-	curl_easy_setopt(n->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(n->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	cc = curl_easy_perform(n->curl);
-	if (cc != CURLE_OK) {
-		if (cc == CURLE_ABORTED_BY_CALLBACK)
-			goto done;
-		if (!tg->failing)
-			log_warnx("notify: %s: status of %.12s: %s; retrying "
-			    "(logged once until a status gets through)", name,
-			    it->sha, errbuf[0] != '\0' ? errbuf :
-			    curl_easy_strerror(cc));
-		else
-			log_debug("notify: %s: status of %.12s: %s", name,
-			    it->sha, errbuf[0] != '\0' ? errbuf :
-			    curl_easy_strerror(cc));
-		tg->failing = true;
-		goto done;
-	}
-	curl_easy_getinfo(n->curl, CURLINFO_RESPONSE_CODE, &code);
-	if (code >= 200 && code < 300) {
-		res = R_OK;
-		if (tg->failing)
-			log_info("notify: %s: statuses get through again",
-			    name);
-		tg->failing = false;
-		log_debug("notify: %s: %s of %.12s delivered (%ld)", name,
-		    ro_notify_host_state_name(tg->t.provider, it->state),
-		    it->sha, code);
-		goto done;
-	}
-	if (code == 429 || code >= 500 || code < 200 || (code == 403 &&
-	    (r.retry_after_ms >= 0 || r.limited))) {
-		*retry_after_ms = r.retry_after_ms >= 0 ? r.retry_after_ms :
-		    r.limited ? r.reset_ms : -1;
-		if (!tg->failing)
-			log_warnx("notify: %s: status of %.12s: HTTP %ld; "
-			    "retrying (logged once until a status gets "
-			    "through)", name, it->sha, code);
-		else
-			log_debug("notify: %s: status of %.12s: HTTP %ld, "
-			    "retrying", name, it->sha, code);
-		tg->failing = true;
-		goto done;
-	}
-	res = R_PERMANENT;
-	if (code >= 400 && code < 500 && !tg->logged[code - 400]) {
-		tg->logged[code - 400] = true;
-		reason(&r.body, why, sizeof(why));
-		log_warnx("notify: %s refused the status of %.12s: HTTP %ld%s%s "
-		    "(not retried; further %ld answers are not logged)", name,
-		    it->sha, code, why[0] != '\0' ? ": " : "", why, code);
-	} else if (code < 400)
-		log_warnx("notify: %s: status of %.12s: HTTP %ld (not "
-		    "retried)", name, it->sha, code);
-done:
-	curl_slist_free_all(hdrs);
-	ro_notify_req_release(&req);
-	ro_buf_release(&r.body);
-	return res;
 }
 
 /* Sleep ms unless halted (then true). */
@@ -746,26 +462,26 @@ deliver_all(struct ro_notify *n, const struct item *it)
 	unsigned	done = 0, attempt;
 	long		ra, wait;
 	size_t		i;
-	enum result	r;
+	enum ro_notify_result	r;
 
 	for (attempt = 0; attempt < RO_NOTIFY_ATTEMPTS; attempt++) {
 		ra = -1;
 		for (i = 0; i < n->ntg; i++) {
 			if (done & (1u << i))
 				continue;
-			r = deliver(n, &n->tg[i], it, &ra);
-			if (stopping(n))
+			r = ro_notify_send(n, &n->tg[i], it, &ra);
+			if (ro_notify_stopping(n))
 				return false;
-			if (r == R_RETRY) {
+			if (r == RO_NOTIFY_RETRY) {
 				ro_metrics_notify(n->metrics,
 				    n->tg[i].t.provider, RO_M_NOTIFY_RETRY);
 				continue;
 			}
 			done |= 1u << i;
 			ro_metrics_notify(n->metrics, n->tg[i].t.provider,
-			    r == R_OK ? RO_M_NOTIFY_SUCCESS :
+			    r == RO_NOTIFY_DELIVERED ? RO_M_NOTIFY_SUCCESS :
 			    RO_M_NOTIFY_REJECTED);
-			if (r == R_OK && n->metrics != NULL)
+			if (r == RO_NOTIFY_DELIVERED && n->metrics != NULL)
 				ro_metrics_set_gauge(n->metrics,
 				    RO_M_NOTIFY_LAST_SUCCESS,
 				    (int64_t)time(NULL));

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "roomops/hex.h"
 #include "notify_host.h"
 
 #include "../common/banned.h"
@@ -93,15 +94,12 @@ hmac_header(const struct ro_notify_target *t, const struct ro_buf *body,
 	unsigned char	mac[EVP_MAX_MD_SIZE];
 	unsigned int	len = 0;
 	char		hex[2 * EVP_MAX_MD_SIZE + 1];
-	unsigned	i;
 
 	if (HMAC(EVP_sha256(), t->token != NULL ? t->token : "",
 	    (int)t->token_len, (const unsigned char *)body->ptr, body->len,
 	    mac, &len) == NULL)
 		return RO_ENOMEM;
-	for (i = 0; i < len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-	hex[2 * len] = '\0';
+	ro_hex_encode(hex, mac, len);
 	return ro_strv_pushf(headers, "X-Roomops-Signature-256: sha256=%s",
 	    hex);
 }

@@ -175,7 +175,7 @@ settle_doubt(struct cycle *cy)
 		if (!ro_intent_effect(cy->doubt[i].op, cy->doubt[i].id,
 		    cy->spec, cy->state))
 			continue;
-		ro_plan_count_op(&cy->rec.diff, cy->doubt[i].op);
+		ro_audit_diff_count(&cy->rec.diff, cy->doubt[i].op);
 		log_info("room %s: %s %s: the request failed, yet the room "
 		    "shows it done: counted", cy->spec->room_id,
 		    ro_op_name(cy->doubt[i].op), cy->doubt[i].id);
@@ -282,7 +282,15 @@ apply_item(struct cycle *cy, enum ro_op op, size_t i)
 		error = item_failed(cy, &ie);
 		goto done;
 	}
-	ro_plan_count_op(&cy->rec.diff, op);
+	switch (op) {
+	case RO_OP_JOIN:	cy->rec.diff.join++; break;
+	case RO_OP_UPDATE:	cy->rec.diff.update++; break;
+	case RO_OP_KICK:	cy->rec.diff.kick++; break;
+	case RO_OP_SEED:	cy->rec.diff.seed++; break;
+	case RO_OP_PROMOTE:	cy->rec.diff.promote++; break;
+	case RO_OP_DELETE:	cy->rec.diff.del++; break;
+	case RO_OP_POLICIES:	cy->rec.diff.policies++; break;
+	}
 	if (!rb)
 		goto done;
 	if ((u.id = strdup(op == RO_OP_POLICIES ? "policies" :
@@ -493,6 +501,7 @@ run_cycle(struct cycle *cy, bool first, bool *again, struct ro_err *err)
 	cy->rec.source = o->source != NULL ? o->source : "api";
 	cy->rec.agent = ro_version();
 	cy->rec.shard = o->shard != NULL ? o->shard : "0/1";
+	cy->rec.signer = o->signer;
 	if (first) {
 		for (i = 0; o->warnings != NULL && i < o->warnings->n; i++)
 			if (ro_strv_push(&cy->rec.warnings,
@@ -767,6 +776,7 @@ ro_reconcile_audit_only(const struct ro_reconcile_opts *o, const char *room,
 	rec.outcome = outcome;
 	rec.agent = ro_version();
 	rec.shard = o->shard != NULL ? o->shard : "0/1";
+	rec.signer = o->signer;
 	ro_buf_init(&line, RO_AUDIT_LINE_MAX);
 	if ((errors != NULL && ro_strv_copy(&rec.errors, errors) < 0) ||
 	    (o->warnings != NULL && ro_strv_copy(&rec.warnings,

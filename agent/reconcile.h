@@ -58,6 +58,8 @@ struct ro_reconcile_opts {
 	ro_audit_sink		*publish;	/* every record too (/events) */
 	void			*publish_arg;
 	const struct ro_strv	*warnings;	/* extra, e.g. from the loader */
+	const char		*signer;	/* verified signer of rev, or
+						   NULL (sigverify.h) */
 };
 
 struct ro_reconcile_result {

@@ -33,7 +33,16 @@ struct ro_rooms {
 	struct ro_strmap  by_id;	/* roomId -> struct room */
 	struct room	**order;	/* insertion order */
 	size_t		  n, cap;
+	ro_rooms_notify_fn *notify;	/* set before sharing */
+	void		 *notify_arg;
 };
+
+static void
+notify(struct ro_rooms *r, const char *room_id)
+{
+	if (r->notify != NULL)
+		r->notify(r->notify_arg, room_id);
+}
 
 int
 ro_rooms_new(struct ro_rooms **out, struct ro_err *err)
@@ -160,8 +169,10 @@ ro_rooms_remove(struct ro_rooms *r, const char *room_id)
 			break;
 		}
 	pthread_mutex_unlock(&r->mu);
-	if (rm != NULL)
+	if (rm != NULL) {
+		notify(r, room_id);	/* room_id may be rm->id */
 		room_free(rm);
+	}
 }
 
 void
@@ -175,6 +186,7 @@ ro_rooms_begin(struct ro_rooms *r, const char *room_id)
 		rm->phase = RO_PHASE_PLANNING;
 	}
 	pthread_mutex_unlock(&r->mu);
+	notify(r, room_id);
 }
 
 void
@@ -215,6 +227,7 @@ ro_rooms_end(struct ro_rooms *r, const char *room_id, const char *rev,
 		rm->cycles_unconverged++;
 done:
 	pthread_mutex_unlock(&r->mu);
+	notify(r, room_id);
 }
 
 void
@@ -235,6 +248,7 @@ ro_rooms_rejected(struct ro_rooms *r, const char *room_id, const char *rev,
 		}
 	}
 	pthread_mutex_unlock(&r->mu);
+	notify(r, room_id);
 }
 
 void
@@ -248,6 +262,7 @@ ro_rooms_pending(struct ro_rooms *r, const char *room_id, const cJSON *diff)
 		rm->pending = diff != NULL ? cJSON_Duplicate(diff, true) : NULL;
 	}
 	pthread_mutex_unlock(&r->mu);
+	notify(r, room_id);
 }
 
 int
@@ -262,6 +277,8 @@ ro_rooms_suspend(struct ro_rooms *r, const char *room_id, bool on)
 	else
 		rm->suspended = on;
 	pthread_mutex_unlock(&r->mu);
+	if (error == RO_OK)
+		notify(r, room_id);
 	return error;
 }
 
@@ -290,6 +307,8 @@ ro_rooms_confirm(struct ro_rooms *r, const char *room_id, const char *rev)
 			error = RO_ENOMEM;
 	}
 	pthread_mutex_unlock(&r->mu);
+	if (error == RO_OK)
+		notify(r, room_id);
 	return error;
 }
 
@@ -307,6 +326,27 @@ ro_rooms_confirmed(struct ro_rooms *r, const char *room_id, const char *rev)
 	return ok;
 }
 
+static const char *const statuses[RO_ROOMS_NSTATUS] = RO_ROOMS_STATUSES;
+
+/* Index into statuses[] (docs/dashboard.md "Statuses"). */
+static size_t
+room_status(const struct room *rm)
+{
+	if (rm->reconciling)
+		return 2;			/* applying */
+	if (strcmp(rm->outcome, "rejected") == 0)
+		return 5;
+	if (rm->failed)
+		return 6;
+	if (rm->blocked.n > 0)
+		return 4;			/* held for confirmation */
+	if (strcmp(rm->outcome, "partial") == 0)
+		return 3;
+	if (rm->converged)
+		return 0;
+	return 1;				/* pending */
+}
+
 static cJSON *
 room_json(const struct room *rm)
 {
@@ -319,6 +359,7 @@ room_json(const struct room *rm)
 	    ro_phase_name(rm->phase) : rm->converged ? "CONVERGED" :
 	    ro_phase_name(rm->phase));
 	cJSON_AddBoolToObject(o, "isReconciling", rm->reconciling);
+	cJSON_AddStringToObject(o, "status", statuses[room_status(rm)]);
 	if (rm->last_ts[0] != '\0')
 		cJSON_AddStringToObject(o, "lastReconcile", rm->last_ts);
 	else
@@ -407,4 +448,132 @@ ro_rooms_ids(struct ro_rooms *r, struct ro_strv *out)
 		error = ro_strv_push(out, r->order[i]->id);
 	pthread_mutex_unlock(&r->mu);
 	return error;
+}
+
+void
+ro_rooms_set_notify(struct ro_rooms *r, ro_rooms_notify_fn *fn, void *arg)
+{
+	r->notify = fn;
+	r->notify_arg = arg;
+}
+
+/* Items of the pending diff (every list of it). */
+static size_t
+drift(const struct room *rm)
+{
+	const cJSON	*it;
+	size_t		 n = 0;
+
+	if (rm->pending == NULL)
+		return 0;
+	cJSON_ArrayForEach(it, rm->pending)
+		if (cJSON_IsArray(it) && strcmp(it->string, "blocked") != 0)
+			n += (size_t)cJSON_GetArraySize(it);
+	return n;
+}
+
+static cJSON *
+row_json(const struct room *rm)
+{
+	cJSON	*o;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if (cJSON_AddStringToObject(o, "roomId", rm->id) == NULL ||
+	    cJSON_AddStringToObject(o, "status",
+	    statuses[room_status(rm)]) == NULL ||
+	    cJSON_AddBoolToObject(o, "suspended", rm->suspended) == NULL ||
+	    (rm->last_rev != NULL ? cJSON_AddStringToObject(o, "lastRevision",
+	    rm->last_rev) : cJSON_AddNullToObject(o, "lastRevision")) ==
+	    NULL ||
+	    cJSON_AddStringToObject(o, "lastOutcome", rm->outcome) == NULL ||
+	    (rm->last_ts[0] != '\0' ? cJSON_AddStringToObject(o,
+	    "lastReconcile", rm->last_ts) : cJSON_AddNullToObject(o,
+	    "lastReconcile")) == NULL ||
+	    cJSON_AddNumberToObject(o, "drift", (double)drift(rm)) == NULL ||
+	    cJSON_AddNumberToObject(o, "errors", (double)rm->errors.n) ==
+	    NULL ||
+	    (rm->file != NULL ? cJSON_AddStringToObject(o, "file", rm->file) :
+	    cJSON_AddNullToObject(o, "file")) == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+cJSON *
+ro_rooms_row(struct ro_rooms *r, const char *room_id)
+{
+	struct room	*rm;
+	cJSON		*o = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	if ((rm = find(r, room_id)) != NULL)
+		o = row_json(rm);
+	pthread_mutex_unlock(&r->mu);
+	return o;
+}
+
+static bool
+matches(const struct room *rm, const struct ro_rooms_query *q, size_t st)
+{
+	if (q->status != NULL) {
+		if (strcmp(q->status, "suspended") == 0) {
+			if (!rm->suspended)
+				return false;
+		} else if (strcmp(q->status, statuses[st]) != 0)
+			return false;
+	}
+	if (q->q == NULL || q->q[0] == '\0')
+		return true;
+	return strcasestr(rm->id, q->q) != NULL ||
+	    (rm->file != NULL && strcasestr(rm->file, q->q) != NULL);
+}
+
+cJSON *
+ro_rooms_page(struct ro_rooms *r, const struct ro_rooms_query *q)
+{
+	size_t		 counts[RO_ROOMS_NSTATUS] = { 0 }, nsusp = 0;
+	size_t		 i, st, matched = 0, limit;
+	const struct room *rm;
+	cJSON		*o, *rows, *c;
+	bool		 ok = true;
+
+	limit = q->limit > RO_ROOMS_PAGE_MAX ? RO_ROOMS_PAGE_MAX : q->limit;
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if ((rows = cJSON_AddArrayToObject(o, "rooms")) == NULL)
+		goto oom;
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->n; i++) {
+		rm = r->order[i];
+		st = room_status(rm);
+		counts[st]++;
+		if (rm->suspended)
+			nsusp++;
+		if (!matches(rm, q, st))
+			continue;
+		if (matched >= q->offset && matched - q->offset < limit && ok)
+			ok = cJSON_AddItemToArray(rows, row_json(rm));
+		matched++;
+	}
+	i = r->n;
+	pthread_mutex_unlock(&r->mu);
+	if (!ok ||
+	    cJSON_AddNumberToObject(o, "total", (double)i) == NULL ||
+	    cJSON_AddNumberToObject(o, "matched", (double)matched) == NULL ||
+	    cJSON_AddNumberToObject(o, "offset", (double)q->offset) == NULL ||
+	    cJSON_AddNumberToObject(o, "limit", (double)limit) == NULL ||
+	    (c = cJSON_AddObjectToObject(o, "counts")) == NULL)
+		goto oom;
+	for (st = 0; st < RO_ROOMS_NSTATUS; st++)
+		if (cJSON_AddNumberToObject(c, statuses[st],
+		    (double)counts[st]) == NULL)
+			goto oom;
+	if (cJSON_AddNumberToObject(c, "suspended", (double)nsusp) == NULL)
+		goto oom;
+	return o;
+oom:
+	cJSON_Delete(o);
+	return NULL;
 }

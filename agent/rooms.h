@@ -57,4 +57,45 @@ void	ro_rooms_counts(struct ro_rooms *r, struct ro_rooms_counts *c);
 /* Copy every room id into out (as added). */
 int	ro_rooms_ids(struct ro_rooms *r, struct ro_strv *out);
 
+/*
+ * The dashboard's view (docs/dashboard.md): one status per room, in the
+ * order of RO_ROOMS_STATUSES, and a page of rooms filtered by status and
+ * a search string.
+ */
+#define RO_ROOMS_STATUSES { "converged", "pending", "applying", "partial", \
+	"held", "rejected", "failed" }
+#define RO_ROOMS_NSTATUS	7
+#define RO_ROOMS_PAGE_MAX	1000	/* rooms per page */
+
+struct ro_rooms_query {
+	size_t		 offset;	/* among the matches */
+	size_t		 limit;		/* 0: counts only */
+	const char	*status;	/* one of RO_ROOMS_STATUSES,
+					   "suspended", or NULL: any */
+	const char	*q;		/* substring of roomId or file
+					   (ASCII case-insensitive), or NULL */
+};
+
+/*
+ * {"total", "matched", "offset", "limit", "counts": {status: n, ...,
+ * "suspended": n}, "rooms": [row, ...]}: counts over every room, rows
+ * in table order. A row is {"roomId", "status", "suspended",
+ * "lastRevision", "lastOutcome", "lastReconcile", "drift", "errors",
+ * "file"} (drift: items of the pending diff; errors: how many). NULL on
+ * ENOMEM.
+ */
+cJSON	*ro_rooms_page(struct ro_rooms *r, const struct ro_rooms_query *q);
+/* The row of room_id as in ro_rooms_page(), or NULL when unknown. */
+cJSON	*ro_rooms_row(struct ro_rooms *r, const char *room_id);
+
+/*
+ * Called after every change of a room's status (begin, end, rejected,
+ * pending, suspend, resume, confirm, remove), outside the table's lock,
+ * on the thread that made the change. Set once, before the table is
+ * shared. Must not block (the dashboard's /events "room" events).
+ */
+typedef void ro_rooms_notify_fn(void *arg, const char *room_id);
+void	ro_rooms_set_notify(struct ro_rooms *r, ro_rooms_notify_fn *fn,
+	    void *arg);
+
 #endif

@@ -1,17 +1,14 @@
-/* specidx.c: the spec index of dirsrc and gitsrc (path, room, seed). */
+/* specidx.c: the spec files of a source by path, by room and by seed. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "roomops/buf.h"
 #include "roomops/err.h"
-#include "roomops/seed.h"
-
 #include "specidx.h"
 
 #include "../common/banned.h"
 
-#define SPECIDX_MIN_CAP	64	/* entries */
+#define SPECIDX_MIN	64	/* entries of the first allocation */
 
 static int
 map_put(struct ro_strmap *m, const char *key, size_t i)
@@ -19,54 +16,32 @@ map_put(struct ro_strmap *m, const char *key, size_t i)
 	return ro_strmap_put(m, key, (void *)(uintptr_t)(i + 1));
 }
 
-static bool
-map_is(const struct ro_strmap *m, const char *key, size_t i)
+static size_t
+at(const struct ro_strmap *m, const char *key)
 {
-	return (uintptr_t)ro_strmap_get(m, key) == i + 1;
-}
-
-void
-ro_specidx_ent_release(struct ro_specidx_ent *e)
-{
-	free(e->path);
-	free(e->room_id);
-	ro_strv_release(&e->seeds);
-	e->path = e->room_id = NULL;
-}
-
-/* Drop path from the users of each of e's seeds. */
-static void
-seeds_unindex(struct ro_specidx *x, const struct ro_specidx_ent *e)
-{
-	struct ro_strv	*users;
-	size_t		 i;
-
-	for (i = 0; i < e->seeds.n; i++) {
-		if ((users = ro_strmap_get(&x->by_seed, e->seeds.v[i])) == NULL)
-			continue;
-		(void)ro_strv_remove(users, e->path);
-		if (users->n == 0) {
-			ro_strmap_del(&x->by_seed, e->seeds.v[i]);
-			ro_strv_release(users);
-			free(users);
-		}
-	}
+	return (size_t)(uintptr_t)ro_strmap_get(m, key);
 }
 
 struct ro_specidx_ent *
 ro_specidx_path(const struct ro_specidx *x, const char *path)
 {
-	uintptr_t	v = (uintptr_t)ro_strmap_get(&x->by_path, path);
+	size_t	i = at(&x->by_path, path);
 
-	return v != 0 ? &x->e[v - 1] : NULL;
+	return i != 0 ? &x->v[i - 1] : NULL;
 }
 
 struct ro_specidx_ent *
 ro_specidx_room(const struct ro_specidx *x, const char *room)
 {
-	uintptr_t	v = (uintptr_t)ro_strmap_get(&x->by_room, room);
+	size_t	i = at(&x->by_room, room);
 
-	return v != 0 ? &x->e[v - 1] : NULL;
+	return i != 0 ? &x->v[i - 1] : NULL;
+}
+
+const struct ro_strv *
+ro_specidx_seed(const struct ro_specidx *x, const char *seed)
+{
+	return ro_strmap_get(&x->by_seed, seed);
 }
 
 int
@@ -79,18 +54,17 @@ ro_specidx_add(struct ro_specidx *x, const char *path,
 	if ((*out = ro_specidx_path(x, path)) != NULL)
 		return RO_OK;
 	if (x->n == x->cap) {
-		cap = x->cap != 0 ? x->cap * 2 : SPECIDX_MIN_CAP;
-		if ((v = reallocarray(x->e, cap, sizeof(*v))) == NULL)
+		cap = x->cap != 0 ? x->cap * 2 : SPECIDX_MIN;
+		if ((v = reallocarray(x->v, cap, sizeof(*v))) == NULL)
 			return RO_ENOMEM;
-		x->e = v;
+		x->v = v;
 		x->cap = cap;
 	}
-	e = &x->e[x->n];
+	e = &x->v[x->n];
 	memset(e, 0, sizeof(*e));
 	if ((e->path = strdup(path)) == NULL ||
 	    map_put(&x->by_path, path, x->n) < 0) {
 		free(e->path);
-		e->path = NULL;
 		return RO_ENOMEM;
 	}
 	x->n++;
@@ -102,45 +76,74 @@ int
 ro_specidx_set_room(struct ro_specidx *x, struct ro_specidx_ent *e,
     const char *room)
 {
-	size_t	i = (size_t)(e - x->e);
+	size_t	i = (size_t)(e - x->v);
+	char	*r;
 
-	if (e->room_id != NULL && map_is(&x->by_room, e->room_id, i))
+	if (e->room_id != NULL && strcmp(e->room_id, room) == 0)
+		return map_put(&x->by_room, room, i);
+	if ((r = strdup(room)) == NULL)
+		return RO_ENOMEM;
+	if (e->room_id != NULL && at(&x->by_room, e->room_id) == i + 1)
 		ro_strmap_del(&x->by_room, e->room_id);
 	free(e->room_id);
-	if ((e->room_id = strdup(room)) == NULL)
-		return RO_ENOMEM;
+	e->room_id = r;
 	return map_put(&x->by_room, room, i);
+}
+
+/* Drop path from the list of seed. */
+static void
+seed_del(struct ro_specidx *x, const char *seed, const char *path)
+{
+	struct ro_strv	*sv = ro_strmap_get(&x->by_seed, seed);
+	size_t		 i;
+
+	if (sv == NULL)
+		return;
+	for (i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], path) == 0) {
+			free(sv->v[i]);
+			sv->v[i] = sv->v[--sv->n];
+			break;
+		}
+	if (sv->n == 0) {
+		ro_strmap_del(&x->by_seed, seed);
+		ro_strv_release(sv);
+		free(sv);
+	}
+}
+
+static int
+seed_add(struct ro_specidx *x, const char *seed, const char *path)
+{
+	struct ro_strv	*sv = ro_strmap_get(&x->by_seed, seed);
+
+	if (sv == NULL) {
+		if ((sv = calloc(1, sizeof(*sv))) == NULL)
+			return RO_ENOMEM;
+		if (ro_strmap_put(&x->by_seed, seed, sv) < 0) {
+			free(sv);
+			return RO_ENOMEM;
+		}
+	}
+	if (ro_strv_contains(sv, path))
+		return RO_OK;
+	return ro_strv_push(sv, path) < 0 ? RO_ENOMEM : RO_OK;
 }
 
 int
 ro_specidx_set_seeds(struct ro_specidx *x, struct ro_specidx_ent *e,
-    const struct ro_strv *seeds)
+    struct ro_strv *seeds)
 {
-	struct ro_strv	*users;
-	size_t		 i;
+	size_t	i;
 
-	seeds_unindex(x, e);
+	for (i = 0; i < e->seeds.n; i++)
+		seed_del(x, e->seeds.v[i], e->path);
 	ro_strv_release(&e->seeds);
-	for (i = 0; i < seeds->n; i++) {
-		if (ro_strv_contains(&e->seeds, seeds->v[i]))
-			continue;
-		if ((users = ro_strmap_get(&x->by_seed, seeds->v[i])) == NULL) {
-			if ((users = calloc(1, sizeof(*users))) == NULL)
-				return RO_ENOMEM;
-			if (ro_strmap_put(&x->by_seed, seeds->v[i],
-			    users) < 0) {
-				free(users);
-				return RO_ENOMEM;
-			}
-		}
-		/* e->seeds only lists seeds whose users hold e->path */
-		if (ro_strv_push(users, e->path) < 0)
+	e->seeds = *seeds;
+	memset(seeds, 0, sizeof(*seeds));
+	for (i = 0; i < e->seeds.n; i++)
+		if (seed_add(x, e->seeds.v[i], e->path) < 0)
 			return RO_ENOMEM;
-		if (ro_strv_push(&e->seeds, seeds->v[i]) < 0) {
-			(void)ro_strv_remove(users, e->path);
-			return RO_ENOMEM;
-		}
-	}
 	return RO_OK;
 }
 
@@ -148,19 +151,20 @@ struct ro_specidx_ent
 ro_specidx_detach(struct ro_specidx *x, struct ro_specidx_ent *e)
 {
 	struct ro_specidx_ent	out = *e;
-	size_t			i = (size_t)(e - x->e), last = x->n - 1;
+	size_t			i = (size_t)(e - x->v), last = x->n - 1, k;
 
-	seeds_unindex(x, e);
+	for (k = 0; k < e->seeds.n; k++)
+		seed_del(x, e->seeds.v[k], e->path);
 	ro_strmap_del(&x->by_path, e->path);
-	if (e->room_id != NULL && map_is(&x->by_room, e->room_id, i))
+	if (e->room_id != NULL && at(&x->by_room, e->room_id) == i + 1)
 		ro_strmap_del(&x->by_room, e->room_id);
 	if (i != last) {
-		x->e[i] = x->e[last];
+		x->v[i] = x->v[last];
 		/* keys exist already: no allocation, cannot fail */
-		(void)map_put(&x->by_path, x->e[i].path, i);
-		if (x->e[i].room_id != NULL &&
-		    map_is(&x->by_room, x->e[i].room_id, last))
-			(void)map_put(&x->by_room, x->e[i].room_id, i);
+		(void)map_put(&x->by_path, x->v[i].path, i);
+		if (x->v[i].room_id != NULL &&
+		    at(&x->by_room, x->v[i].room_id) == last + 1)
+			(void)map_put(&x->by_room, x->v[i].room_id, i);
 	}
 	x->n--;
 	return out;
@@ -169,66 +173,36 @@ ro_specidx_detach(struct ro_specidx *x, struct ro_specidx_ent *e)
 void
 ro_specidx_remove(struct ro_specidx *x, const char *path)
 {
-	struct ro_specidx_ent	*e, gone;
+	struct ro_specidx_ent	*e, out;
 
 	if ((e = ro_specidx_path(x, path)) == NULL)
 		return;
-	gone = ro_specidx_detach(x, e);
-	ro_specidx_ent_release(&gone);
+	out = ro_specidx_detach(x, e);
+	ro_specidx_ent_release(&out);
 }
 
-int
-ro_specidx_seed_users(const struct ro_specidx *x, const char *seed,
-    struct ro_strv *out)
+void
+ro_specidx_ent_release(struct ro_specidx_ent *e)
 {
-	const struct ro_strv	*users;
-	size_t			 i;
-	int			 error;
-
-	if ((users = ro_strmap_get(&x->by_seed, seed)) == NULL)
-		return RO_OK;
-	for (i = 0; i < users->n; i++)
-		if (!ro_strv_contains(out, users->v[i]) &&
-		    (error = ro_strv_push(out, users->v[i])) < 0)
-			return error;
-	return RO_OK;
-}
-
-int
-ro_specidx_spec_seeds(struct ro_strv *out, const struct ro_spec *spec,
-    const char *dir, const char *prefix)
-{
-	struct ro_buf	norm = RO_BUF_INIT;
-	size_t		i;
-	int		error = RO_OK;
-
-	for (i = 0; i < spec->n_artifacts && error == RO_OK; i++) {
-		if (spec->artifacts[i].seed_from == NULL)
-			continue;
-		ro_buf_reset(&norm);
-		if (ro_seed_normalize(&norm, dir, spec->artifacts[i].seed_from,
-		    NULL) < 0)
-			continue;
-		error = ro_strv_pushf(out, "%s%s%s", prefix,
-		    prefix[0] != '\0' ? "/" : "", ro_buf_cstr(&norm));
-	}
-	ro_buf_release(&norm);
-	return error;
+	free(e->path);
+	free(e->room_id);
+	ro_strv_release(&e->seeds);
+	e->path = e->room_id = NULL;
 }
 
 void
 ro_specidx_release(struct ro_specidx *x)
 {
-	size_t	i;
+	size_t	i, k;
 
 	for (i = 0; i < x->n; i++) {
-		seeds_unindex(x, &x->e[i]);
-		ro_specidx_ent_release(&x->e[i]);
+		for (k = 0; k < x->v[i].seeds.n; k++)
+			seed_del(x, x->v[i].seeds.v[k], x->v[i].path);
+		ro_specidx_ent_release(&x->v[i]);
 	}
-	free(x->e);
-	x->e = NULL;
-	x->n = x->cap = 0;
+	free(x->v);
 	ro_strmap_release(&x->by_path);
 	ro_strmap_release(&x->by_room);
 	ro_strmap_release(&x->by_seed);
+	memset(x, 0, sizeof(*x));
 }

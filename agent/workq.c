@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "roomops/clock.h"
 #include "roomops/log.h"
 #include "workq.h"
 
@@ -58,6 +59,7 @@ ro_job_free(struct ro_job *j)
 	free(j->source);
 	free(j->rev);
 	free(j->cid);
+	free(j->signer);
 	free(j);
 }
 
@@ -113,12 +115,7 @@ wait_locked(struct ro_workq *q, bool paused)
 		pthread_cond_wait(&q->work, &q->mu);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += WORKQ_PAUSE_POLL_MS * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ro_now_deadline(&ts, WORKQ_PAUSE_POLL_MS);
 	pthread_cond_timedwait(&q->work, &q->mu, &ts);
 }
 
@@ -147,6 +144,7 @@ run_job(struct ro_workq *q, struct ro_client *c, struct ro_job *j,
 	o.source = j->source;
 	o.rev = j->rev;
 	o.cid = j->cid;
+	o.signer = j->signer;
 	o.guard.confirmed = j->confirm || ro_rooms_confirmed(q->opts.rooms,
 	    j->room_id, j->rev);
 	if ((rb = ro_spec_annotation(j->spec, "roomops/rollback")) != NULL &&
@@ -355,13 +353,7 @@ ro_workq_wait_idle(struct ro_workq *q, long timeout_ms)
 	struct timespec	deadline;
 	int		error = RO_OK;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	ro_now_deadline(&deadline, timeout_ms);
 	pthread_mutex_lock(&q->mu);
 	while (q->depth > 0 || q->active > 0) {
 		if (timeout_ms == 0)

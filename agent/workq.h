@@ -45,6 +45,7 @@ struct ro_job {
 	long long	 detected_ms;	/* monotonic, when the change was seen */
 	ro_job_done	*done;
 	void		*done_arg;
+	char		*signer;	/* verified signer of rev, or NULL */
 	ro_audit_sink	*sink;		/* per job (e.g. the commit's note) */
 	void		*sink_arg;
 };

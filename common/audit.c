@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,20 @@ ro_audit_rec_release(struct ro_audit_rec *r)
 	ro_strv_release(&r->warnings);
 	ro_strv_release(&r->blocked);
 	ro_strv_release(&r->rollback);
+}
+
+void
+ro_audit_diff_count(struct ro_audit_diff *d, enum ro_op op)
+{
+	switch (op) {
+	case RO_OP_JOIN:	d->join++; break;
+	case RO_OP_UPDATE:	d->update++; break;
+	case RO_OP_KICK:	d->kick++; break;
+	case RO_OP_SEED:	d->seed++; break;
+	case RO_OP_PROMOTE:	d->promote++; break;
+	case RO_OP_DELETE:	d->del++; break;
+	case RO_OP_POLICIES:	d->policies++; break;
+	}
 }
 
 static int
@@ -84,6 +99,8 @@ ro_audit_format(const struct ro_audit_rec *r, struct ro_buf *out)
 	    (error = ro_buf_printf(&b, ",\"durationMs\":%ld", r->duration_ms)) <
 	    0 || (error = add_field(&b, "agent", r->agent)) < 0 ||
 	    (error = add_field(&b, "shard", r->shard)) < 0 ||
+	    (r->signer != NULL &&
+	    (error = add_field(&b, "signer", r->signer)) < 0) ||
 	    (error = ro_buf_addstr(&b, "}\n")) < 0)
 		goto done;
 	error = ro_buf_add(out, b.ptr, b.len);
@@ -142,7 +159,7 @@ wait_retry(struct ro_auditlog *log)
 {
 	struct timespec	ts;
 
-	ro_clock_deadline(&ts, (long)log->retry_ms);
+	ro_now_deadline(&ts, log->retry_ms);
 	pthread_cond_timedwait(&log->writable, &log->mu, &ts);
 }
 
@@ -300,22 +317,11 @@ ro_auditlog_close(struct ro_auditlog *log)
 	log->path = NULL;
 }
 
-static bool
-match(const cJSON *o, const char *key, const char *want)
-{
-	const cJSON	*v;
-
-	if (want == NULL)
-		return true;
-	v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
-}
-
 /*
  * A filter value that JSON writers copy verbatim (ro_buf_add_json_str
  * escapes none of these characters): a record whose field has the value
  * holds it as a substring, so a line without it cannot match and is not
- * parsed. Ids, revisions and room ids are all plain.
+ * parsed. Ids, revisions, their prefixes and room ids are all plain.
  */
 static bool
 plain(const char *v)
@@ -332,56 +338,230 @@ plain(const char *v)
 	return true;
 }
 
-int
-ro_auditlog_read(const char *path, const char *room, const char *rev,
-    const char *cid, cJSON *arr, size_t *bad, struct ro_err *err)
+/* May s stand for a longer revision: RO_AUDIT_REV_PREFIX_MIN or more
+ * lower-case hex digits? */
+static bool
+rev_prefix(const char *s)
 {
-	const char	*need[3];
-	size_t		 nneed = 0, i;
-	FILE		*f;
-	char		*line = NULL;
-	size_t		 cap = 0;
-	ssize_t		 n;
-	cJSON		*o;
-	int		 error = RO_OK;
+	size_t	n;
 
-	*bad = 0;
-	if (plain(room))
-		need[nneed++] = room;
-	if (plain(rev))
-		need[nneed++] = rev;
-	if (plain(cid))
-		need[nneed++] = cid;
-	if ((f = fopen(path, "re")) == NULL) {
-		if (errno == ENOENT)
-			return RO_OK;
-		return ro_err_errno(err, RO_EIO, "%s", path);
+	for (n = 0; s[n] != '\0'; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' &&
+		    s[n] <= 'f')))
+			return false;
+	return n >= RO_AUDIT_REV_PREFIX_MIN;
+}
+
+bool
+ro_audit_rec_is(const cJSON *rec, const char *key, const char *want)
+{
+	const cJSON	*v;
+
+	if (want == NULL)
+		return true;
+	v = cJSON_GetObjectItemCaseSensitive(rec, key);
+	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
+}
+
+void
+ro_audit_match_init(struct ro_audit_match *m, const struct ro_audit_query *q)
+{
+	memset(m, 0, sizeof(*m));
+	m->q = q;
+	m->prefix = q->rev != NULL && rev_prefix(q->rev);
+}
+
+bool
+ro_audit_match(struct ro_audit_match *m, const cJSON *rec)
+{
+	const struct ro_audit_query	*q = m->q;
+	const cJSON			*v;
+	const char			*rev;
+
+	if (!cJSON_IsObject(rec) || !ro_audit_rec_is(rec, "room", q->room) ||
+	    !ro_audit_rec_is(rec, "correlationId", q->cid) ||
+	    !ro_audit_rec_is(rec, "id", q->id))
+		return false;
+	if (q->rev == NULL)
+		return true;
+	v = cJSON_GetObjectItemCaseSensitive(rec, "rev");
+	if (!cJSON_IsString(v))
+		return false;
+	rev = v->valuestring;
+	if (strcmp(rev, q->rev) == 0)
+		return true;
+	if (!m->prefix || strncmp(rev, q->rev, strlen(q->rev)) != 0)
+		return false;
+	/* an abbreviation: it must name one revision only */
+	if (m->rev[0] == '\0')
+		snprintf(m->rev, sizeof(m->rev), "%s", rev);
+	else if (strcmp(m->rev, rev) != 0 && m->other[0] == '\0')
+		snprintf(m->other, sizeof(m->other), "%s", rev);
+	return true;
+}
+
+int
+ro_audit_match_check(const struct ro_audit_match *m, struct ro_err *err)
+{
+	if (m->other[0] == '\0')
+		return RO_OK;
+	return ro_err_set(err, RO_EINVALID, "revision %s is ambiguous: it "
+	    "abbreviates %.12s... and %.12s... (give more digits)", m->q->rev,
+	    m->rev, m->other);
+}
+
+/* One line of the log (not NUL-terminated): added to found (newest
+ * first) when it is a record that matches; 1 then, else 0. */
+static int
+read_line(struct ro_audit_match *m, const char *const *need, size_t nneed,
+    const char *p, size_t n, cJSON *found, size_t *bad)
+{
+	cJSON	*o;
+	size_t	 i;
+
+	if (n == 0 || (n == 1 && p[0] == '\r'))
+		return 0;
+	for (i = 0; i < nneed; i++)
+		if (memmem(p, n, need[i], strlen(need[i])) == NULL)
+			return 0;	/* cannot match: not parsed */
+	o = n > RO_AUDIT_LINE_MAX ? NULL : cJSON_ParseWithLength(p, n);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		(*bad)++;
+		return 0;
 	}
-	while ((n = getline(&line, &cap, f)) != -1) {
-		if (n <= 1)
-			continue;
-		for (i = 0; i < nneed; i++)
-			if (memmem(line, (size_t)n, need[i],
-			    strlen(need[i])) == NULL)
-				break;
-		if (i < nneed)
-			continue;	/* cannot match: not parsed */
-		o = (size_t)n > RO_AUDIT_LINE_MAX ? NULL :
-		    cJSON_ParseWithLength(line, (size_t)n);
-		if (!cJSON_IsObject(o)) {
-			cJSON_Delete(o);
-			(*bad)++;
+	if (!ro_audit_match(m, o)) {
+		cJSON_Delete(o);
+		return 0;
+	}
+	cJSON_AddItemToArray(found, o);
+	return 1;
+}
+
+/* pread exactly n bytes at pos. */
+static int
+read_at(int fd, const char *path, char *b, size_t n, off_t pos,
+    struct ro_err *err)
+{
+	size_t	got;
+	ssize_t	r;
+
+	for (got = 0; got < n; got += (size_t)r) {
+		r = pread(fd, b + got, n - got, pos + (off_t)got);
+		if (r == -1 && errno == EINTR) {
+			r = 0;
 			continue;
 		}
-		if (match(o, "room", room) && match(o, "rev", rev) &&
-		    match(o, "correlationId", cid))
-			cJSON_AddItemToArray(arr, o);
-		else
-			cJSON_Delete(o);
+		if (r == 0)
+			return ro_err_set(err, RO_EIO, "audit log %s: shorter "
+			    "than it was", path);
+		if (r == -1)
+			return ro_err_errno(err, RO_EIO, "audit log %s", path);
 	}
-	if (ferror(f))
-		error = ro_err_errno(err, RO_EIO, "%s", path);
-	free(line);
-	fclose(f);
+	return RO_OK;
+}
+
+/*
+ * The log only grows (months of records), so it is read backwards in
+ * blocks from its end: the scan stops once q->count records matched or
+ * q->scan_max bytes were read, and memory stays bounded by one block and
+ * one line (a line over RO_AUDIT_LINE_MAX is skipped and counted bad).
+ */
+int
+ro_auditlog_read(const char *path, const struct ro_audit_query *q,
+    cJSON *arr, size_t *bad, struct ro_err *err)
+{
+	struct ro_audit_match	 m;
+	struct stat		 st;
+	const char		*need[4];
+	cJSON			*found = NULL, *item;
+	char			*b = NULL, *nl;
+	const size_t		 cap = RO_AUDIT_READ_BLOCK + RO_AUDIT_LINE_MAX;
+	size_t			 len = 0, n, nneed = 0, nfound = 0, nbad;
+	size_t			 want = q->count != 0 ? q->count : SIZE_MAX;
+	unsigned long long	 scanned = 0;
+	off_t			 pos;
+	bool			 skipping = false;
+	int			 fd, error = RO_OK;
+
+	if (bad == NULL)
+		bad = &nbad;
+	*bad = 0;
+	ro_audit_match_init(&m, q);
+	if (plain(q->room))
+		need[nneed++] = q->room;
+	if (plain(q->rev))
+		need[nneed++] = q->rev;
+	if (plain(q->cid))
+		need[nneed++] = q->cid;
+	if (plain(q->id))
+		need[nneed++] = q->id;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? RO_OK : ro_err_errno(err, RO_EIO,
+		    "audit log %s", path);
+	if (fstat(fd, &st) == -1) {
+		error = ro_err_errno(err, RO_EIO, "audit log %s", path);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error = ro_err_set(err, RO_EIO, "audit log %s: not a regular "
+		    "file", path);
+		goto done;
+	}
+	if ((found = cJSON_CreateArray()) == NULL ||
+	    (b = malloc(cap)) == NULL) {
+		error = ro_err_set(err, RO_ENOMEM, "out of memory");
+		goto done;
+	}
+	pos = st.st_size;
+	for (;;) {
+		/* the complete lines: each one after a newline */
+		while (nfound < want && (nl = memrchr(b, '\n', len)) != NULL) {
+			nfound += (size_t)read_line(&m, need, nneed, nl + 1,
+			    len - (size_t)(nl + 1 - b), found, bad);
+			len = (size_t)(nl - b);
+		}
+		if (nfound >= want)
+			break;
+		if (pos == 0) {			/* the file's first line */
+			if (!skipping)
+				(void)read_line(&m, need, nneed, b, len, found,
+				    bad);
+			break;
+		}
+		if (q->scan_max != 0 && scanned >= q->scan_max)
+			break;
+		n = pos < (off_t)RO_AUDIT_READ_BLOCK ? (size_t)pos :
+		    RO_AUDIT_READ_BLOCK;
+		if (len + n > cap) {	/* over RO_AUDIT_LINE_MAX: skipped */
+			len = 0;
+			skipping = true;
+			(*bad)++;
+		}
+		memmove(b + n, b, len);
+		pos -= (off_t)n;
+		if ((error = read_at(fd, path, b, n, pos, err)) < 0)
+			goto done;
+		scanned += n;
+		len += n;
+		if (skipping) {		/* the rest of the long line */
+			if ((nl = memrchr(b, '\n', n)) == NULL)
+				len = 0;
+			else {
+				len = (size_t)(nl - b);
+				skipping = false;
+			}
+		}
+	}
+	if ((error = ro_audit_match_check(&m, err)) < 0)
+		goto done;
+	/* found is newest first */
+	while ((n = (size_t)cJSON_GetArraySize(found)) > 0 &&
+	    (item = cJSON_DetachItemFromArray(found, (int)n - 1)) != NULL)
+		cJSON_AddItemToArray(arr, item);
+done:
+	close(fd);
+	free(b);
+	cJSON_Delete(found);
 	return error;
 }

@@ -1,4 +1,4 @@
-/* clock.c: monotonic milliseconds, ISO timestamps, UUID v4. */
+/* clock.c: time stamps, monotonic milliseconds, deadlines and UUIDs. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,19 +9,14 @@
 
 #include "banned.h"
 
-#define MS_PER_S	1000L
-#define NS_PER_MS	1000000L
-#define NS_PER_S	1000000000L
-
 void
 ro_uuid(char out[RO_UUID_LEN + 1])
 {
 	unsigned char	b[16];
 
 	if (RAND_bytes(b, sizeof(b)) != 1) {
-		struct timespec ts;	/* no entropy: unique, not random */
+		struct timespec ts;	/* entropy failure: unique, not random */
 
-		memset(b, 0, sizeof(b));
 		clock_gettime(CLOCK_REALTIME, &ts);
 		memcpy(b, &ts, sizeof(ts) < sizeof(b) ? sizeof(ts) : sizeof(b));
 	}
@@ -34,24 +29,17 @@ ro_uuid(char out[RO_UUID_LEN + 1])
 }
 
 void
-ro_clock_iso(char out[RO_TS_LEN + 1], const struct timespec *ts)
-{
-	struct tm	tm;
-	char		s[32];
-
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, RO_TS_LEN + 1, "%.19s.%03uZ", s,
-	    (unsigned)(ts->tv_nsec / NS_PER_MS) % 1000u);
-}
-
-void
 ro_now_iso(char out[RO_TS_LEN + 1])
 {
 	struct timespec	ts;
+	struct tm	tm;
+	char		s[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ro_clock_iso(out, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, RO_TS_LEN + 1, "%.19s.%03uZ", s,
+	    (unsigned)(ts.tv_nsec / 1000000) % 1000u);
 }
 
 long long
@@ -60,17 +48,17 @@ ro_now_ms(void)
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * MS_PER_S + ts.tv_nsec / NS_PER_MS;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
-ro_clock_deadline(struct timespec *ts, long ms)
+ro_now_deadline(struct timespec *ts, long ms)
 {
 	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / MS_PER_S;
-	ts->tv_nsec += (ms % MS_PER_S) * NS_PER_MS;
-	if (ts->tv_nsec >= NS_PER_S) {
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
 		ts->tv_sec++;
-		ts->tv_nsec -= NS_PER_S;
+		ts->tv_nsec -= 1000000000L;
 	}
 }

@@ -191,14 +191,13 @@ ro_file_mkdirs(const char *path, unsigned mode, struct ro_err *err)
 int
 ro_file_mkdirs_parent(const char *path, unsigned mode, struct ro_err *err)
 {
-	char		 parent[PATH_MAX];
-	const char	*slash = strrchr(path, '/');
+	char	dir[PATH_MAX];
+	char	*slash;
 
-	if (slash == NULL || slash == path)
-		return RO_OK;
-	if ((size_t)(slash - path) >= sizeof(parent))
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
 		return ro_err_set(err, RO_EINVALID, "%s: path too long", path);
-	memcpy(parent, path, (size_t)(slash - path));
-	parent[slash - path] = '\0';
-	return ro_file_mkdirs(parent, mode, err);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return RO_OK;
+	*slash = '\0';
+	return ro_file_mkdirs(dir, mode, err);
 }

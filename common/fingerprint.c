@@ -17,7 +17,7 @@ ro_sha256_hex(char out[RO_HEX_SHA256_LEN + 1], const void *p, size_t n)
 	unsigned char	md[SHA256_DIGEST_LENGTH];
 
 	SHA256(p, n, md);
-	ro_hex_encode(out, md, SHA256_DIGEST_LENGTH);
+	ro_hex_encode(out, md, sizeof(md));
 }
 
 static int
@@ -64,7 +64,7 @@ ro_fingerprint(char out[RO_HEX_SHA256_LEN + 1], const char *name,
 	}
 	if (EVP_DigestFinal_ex(ctx, md, NULL) != 1)
 		goto fail;
-	ro_hex_encode(out, md, SHA256_DIGEST_LENGTH);
+	ro_hex_encode(out, md, sizeof(md));
 	goto done;
 fail:
 	error = ro_err_set(err, RO_ERROR, "sha256 failed");

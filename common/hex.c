@@ -1,5 +1,4 @@
-/* hex.c: hex digits, encoding, decoding and %XX unescaping. */
-#include <stdbool.h>
+/* hex.c: hex digits, digests as text and %XX unescaping. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +8,7 @@
 #include "banned.h"
 
 int
-ro_hex_val(int c)
+ro_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -43,8 +42,8 @@ ro_hex_decode(unsigned char *out, size_t n, const char *s)
 	if (s == NULL || strlen(s) != 2 * n)
 		return false;
 	for (i = 0; i < n; i++) {
-		if ((hi = ro_hex_val((unsigned char)s[2 * i])) < 0 ||
-		    (lo = ro_hex_val((unsigned char)s[2 * i + 1])) < 0)
+		if ((hi = ro_hex_digit((unsigned char)s[2 * i])) < 0 ||
+		    (lo = ro_hex_digit((unsigned char)s[2 * i + 1])) < 0)
 			return false;
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}
@@ -52,7 +51,7 @@ ro_hex_decode(unsigned char *out, size_t n, const char *s)
 }
 
 int
-ro_hex_pct_decode(char **out, const char *s, size_t n, int flags)
+ro_hex_unescape(char **out, const char *s, size_t n, bool form)
 {
 	char	*d;
 	size_t	 i, j = 0;
@@ -63,13 +62,12 @@ ro_hex_pct_decode(char **out, const char *s, size_t n, int flags)
 		return RO_ENOMEM;
 	for (i = 0; i < n; i++) {
 		if (s[i] != '%') {
-			d[j++] = (s[i] == '+' && (flags & RO_HEX_PLUS_SPACE)) ?
-			    ' ' : s[i];
+			d[j++] = form && s[i] == '+' ? ' ' : s[i];
 			continue;
 		}
 		if (n - i < 3 ||
-		    (hi = ro_hex_val((unsigned char)s[i + 1])) < 0 ||
-		    (lo = ro_hex_val((unsigned char)s[i + 2])) < 0 ||
+		    (hi = ro_hex_digit((unsigned char)s[i + 1])) < 0 ||
+		    (lo = ro_hex_digit((unsigned char)s[i + 2])) < 0 ||
 		    (hi == 0 && lo == 0)) {
 			free(d);
 			return RO_EINVALID;

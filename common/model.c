@@ -133,6 +133,28 @@ ro_policies_default(struct ro_policies *p)
 	    RO_ENOMEM : RO_OK;
 }
 
+const struct ro_entity *
+ro_entity_find(const struct ro_entity *v, size_t n, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].id, id) == 0)
+			return &v[i];
+	return NULL;
+}
+
+const struct ro_artifact *
+ro_artifact_find(const struct ro_artifact *v, size_t n, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
 bool
 ro_entity_equal(const struct ro_entity *a, const struct ro_entity *b)
 {
@@ -353,26 +375,4 @@ ro_policies_to_json(const struct ro_policies *p)
 		return NULL;
 	}
 	return o;
-}
-
-const struct ro_entity *
-ro_entity_find(const struct ro_entity *v, size_t n, const char *id)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].id, id) == 0)
-			return &v[i];
-	return NULL;
-}
-
-const struct ro_artifact *
-ro_artifact_find(const struct ro_artifact *v, size_t n, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0)
-			return &v[i];
-	return NULL;
 }

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "roomops/audit.h"
 #include "roomops/plan.h"
 
 #include "banned.h"
@@ -556,8 +555,7 @@ fmt_drift(struct ro_buf *b, const struct ro_entity *w,
 
 	if (!ro_model_str_eq(w->kind, h->kind))
 		error = drift_str(b, &nth, "kind", h->kind, w->kind, false);
-	if (error == RO_OK && !ro_model_opt_eq(w->display_name,
-	    h->display_name))
+	if (error == RO_OK && !ro_model_opt_eq(w->display_name, h->display_name))
 		error = drift_str(b, &nth, "displayName", h->display_name,
 		    w->display_name, true);
 	if (error == RO_OK && !ro_model_str_eq(w->visibility, h->visibility))
@@ -714,18 +712,4 @@ ro_plan_format_text(const struct ro_plan *plan, struct ro_buf *out)
 	error = fmt_changes(plan, out, &have_arts);
 	index_release(&have_arts);
 	return error;
-}
-
-void
-ro_plan_count_op(struct ro_audit_diff *d, enum ro_op op)
-{
-	switch (op) {
-	case RO_OP_JOIN:	d->join++; break;
-	case RO_OP_UPDATE:	d->update++; break;
-	case RO_OP_KICK:	d->kick++; break;
-	case RO_OP_SEED:	d->seed++; break;
-	case RO_OP_PROMOTE:	d->promote++; break;
-	case RO_OP_DELETE:	d->del++; break;
-	case RO_OP_POLICIES:	d->policies++; break;
-	}
 }

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "roomops/err.h"
-#include "roomops/hash.h"
 #include "roomops/strmap.h"
 
 #include "banned.h"
@@ -17,12 +16,25 @@ struct ro_strmap_ent {
 	char			 key[];
 };
 
+#define FNV1A_OFFSET	14695981039346656037ull	/* 64-bit offset basis */
+#define FNV1A_PRIME	1099511628211ull
+
+uint64_t
+ro_strmap_hash(const char *s)
+{
+	uint64_t	h = FNV1A_OFFSET;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * FNV1A_PRIME;
+	return h;
+}
+
 static struct ro_strmap_ent **
 slot(const struct ro_strmap *m, const char *key)
 {
 	struct ro_strmap_ent	**pp;
 
-	for (pp = &m->b[ro_hash_str(key) & (m->nb - 1)]; *pp != NULL;
+	for (pp = &m->b[ro_strmap_hash(key) & (m->nb - 1)]; *pp != NULL;
 	    pp = &(*pp)->next)
 		if (strcmp((*pp)->key, key) == 0)
 			break;
@@ -51,8 +63,8 @@ grow(struct ro_strmap *m)
 	for (i = 0; i < m->nb; i++)
 		for (e = m->b[i]; e != NULL; e = next) {
 			next = e->next;
-			e->next = b[ro_hash_str(e->key) & (nb - 1)];
-			b[ro_hash_str(e->key) & (nb - 1)] = e;
+			e->next = b[ro_strmap_hash(e->key) & (nb - 1)];
+			b[ro_strmap_hash(e->key) & (nb - 1)] = e;
 		}
 	free(m->b);
 	m->b = b;

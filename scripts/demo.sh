@@ -43,7 +43,7 @@ echo "== roomserver-sim at $server"
 agent_pid=$!
 wait_for "$work/agent.out" 'API on '
 api=$(sed -n 's|.*API on \(http://[^,]*\),.*|\1|p' "$work/agent.out" | head -n 1)
-echo "== roomops agent: API $api, metrics $api/metrics"
+echo "== roomops agent: API $api, metrics $api/metrics, dashboard $api/ui"
 i=0
 until curl -sf "$api/ready" >/dev/null; do
 	i=$((i + 1)); [ $i -le 100 ] || { cat "$work/agent.log" >&2; exit 1; }
@@ -61,6 +61,6 @@ echo "== roomops plan --server $server (the rooms match the files)"
 if [ -t 0 ]; then
 	echo
 	echo "The agent keeps watching $specs: edit a spec and see it applied."
-	echo "API $api   metrics $api/metrics   Ctrl-C stops."
+	echo "API $api   metrics $api/metrics   dashboard $api/ui   Ctrl-C stops."
 	wait "$agent_pid"
 fi

@@ -9,12 +9,16 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential cmake pkg-config ca-certificates \
 	libgit2-dev libyaml-dev libcurl4-openssl-dev libcjson-dev libssl-dev \
-	libmicrohttpd-dev libcmocka-dev \
+	libmicrohttpd-dev libcmocka-dev libgpgme-dev \
 	clang libclang-rt-14-dev \
 	git curl openssl procps psmisc util-linux \
 	lighttpd fcgiwrap openssh-server openssh-client \
+	gpg gpg-agent gnupg \
 	lighttpd-mod-openssl \
-	inotify-tools wrk hyperfine valgrind >/dev/null
+	inotify-tools wrk hyperfine valgrind python3 >/dev/null
+# The dashboard's browser tests and benchmark (tests/integration/test_ui.sh,
+# tests/bench/ui_bench.sh) drive Debian's chromium headless.
+$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 # kubectl renders the kustomize overlays offline (deploy tests); it comes
 # from the machine's configured Kubernetes apt source.
 $SUDO apt-get install -y -qq --no-install-recommends kubectl >/dev/null ||

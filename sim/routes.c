@@ -100,7 +100,7 @@ routes_decode(char **out, const char *s, size_t len)
 	*out = NULL;
 	if (len > 3 * SIM_SEGMENT_MAX)
 		return RO_ETOOBIG;
-	if ((error = ro_hex_pct_decode(out, s, len, 0)) < 0)
+	if ((error = ro_hex_unescape(out, s, len, false)) < 0)
 		return error;
 	if (strlen(*out) > SIM_SEGMENT_MAX) {
 		free(*out);

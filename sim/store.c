@@ -34,8 +34,8 @@
 
 #include "roomops/clock.h"
 #include "roomops/file.h"
-#include "roomops/hash.h"
 #include "roomops/log.h"
+#include "roomops/strmap.h"
 #include "sim.h"
 
 #include "../common/banned.h"
@@ -280,7 +280,7 @@ room_free(struct store_room *r)
 static void
 room_insert(struct store *st, struct store_room *r)
 {
-	uint32_t	b = (uint32_t)(ro_hash_str(r->id) & (STORE_BUCKETS - 1));
+	size_t		b = ro_strmap_hash(r->id) & (STORE_BUCKETS - 1);
 
 	r->next = st->buckets[b];
 	st->buckets[b] = r;
@@ -292,8 +292,8 @@ room_find(struct store *st, const char *id)
 {
 	struct store_room *r;
 
-	for (r = st->buckets[ro_hash_str(id) & (STORE_BUCKETS - 1)]; r != NULL;
-	    r = r->next)
+	for (r = st->buckets[ro_strmap_hash(id) & (STORE_BUCKETS - 1)];
+	    r != NULL; r = r->next)
 		if (strcmp(r->id, id) == 0)
 			return r;
 	return NULL;

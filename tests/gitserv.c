@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "roomops/clock.h"
 #include "gitserv.h"
 #include "testutil.h"
 
@@ -90,6 +89,15 @@ live_del_root(const char *root)
 		}
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static void
 nap_ms(unsigned ms)
 {
@@ -102,7 +110,7 @@ nap_ms(unsigned ms)
 static int
 wait_bounded(pid_t pid, int ms)
 {
-	uint64_t	end = (uint64_t)ro_now_ms() + (uint64_t)ms;
+	uint64_t	end = mono_ms() + (uint64_t)ms;
 	int		st = 0;
 	pid_t		w;
 
@@ -113,7 +121,7 @@ wait_bounded(pid_t pid, int ms)
 			    (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 		if (w == -1 && errno != EINTR)
 			return -1;
-		if ((uint64_t)ro_now_ms() > end) {
+		if (mono_ms() > end) {
 			fprintf(stderr, "gitserv: pid %ld overstayed %d ms, "
 			    "killed\n", (long)pid, ms);
 			kill(-pid, SIGKILL);
@@ -370,7 +378,7 @@ int
 gs_wait_port(int port, int ms)
 {
 	struct sockaddr_in	sa;
-	uint64_t		end = (uint64_t)ro_now_ms() + (uint64_t)ms;
+	uint64_t		end = mono_ms() + (uint64_t)ms;
 	int			s, rc;
 
 	memset(&sa, 0, sizeof(sa));
@@ -385,7 +393,7 @@ gs_wait_port(int port, int ms)
 		if (rc == 0)
 			return 0;
 		nap_ms(20);
-	} while ((uint64_t)ro_now_ms() < end);
+	} while (mono_ms() < end);
 	return -1;
 }
 

@@ -17,7 +17,9 @@
 #include <cjson/cJSON.h>
 
 #include "roomops/buf.h"
-#include "roomops/clock.h"	/* ro_uuid, ro_now_iso, ro_now_ms */
+#include "roomops/clock.h"	/* ro_uuid, ro_now_*: records use them */
+#include "roomops/plan.h"	/* enum ro_op */
+#include "roomops/err.h"
 #include "roomops/strv.h"
 
 #define RO_AUDIT_LINE_MAX	(256u << 10)	/* bytes per record */
@@ -43,8 +45,13 @@ struct ro_audit_rec {
 	long		 duration_ms;
 	const char	*agent;		/* version */
 	const char	*shard;		/* "I/N" */
+	const char	*signer;	/* verified signer of the commit
+					   (fingerprint or SSH principal);
+					   NULL: no "signer" field */
 };
 
+/* Count one item of operation op in d. */
+void	ro_audit_diff_count(struct ro_audit_diff *d, enum ro_op op);
 /* Fill ts and id (and cid when empty) of a zeroed record. */
 void	ro_audit_rec_init(struct ro_audit_rec *r);
 void	ro_audit_rec_release(struct ro_audit_rec *r);
@@ -106,15 +113,63 @@ void	ro_auditlog_cancel(struct ro_auditlog *log);
 void	ro_auditlog_close(struct ro_auditlog *log);
 
 /*
- * Read records from a JSONL file (missing file: no records). Each parsed
- * line matching the filters (NULL: any) is added to arr (a cJSON array).
- * Malformed lines are counted in *bad and skipped. A filter value made
- * of [A-Za-z0-9._:-] only (ids, revisions, room ids) is looked for as a
- * substring first: lines without it are skipped unparsed, so *bad then
- * counts the malformed lines among those holding the value.
+ * Which records a reader wants: every filter NULL means any. One rule for
+ * every reader (the daemon's GET /audit, `roomops audit` over the JSONL
+ * log or the notes, the Git source's recovery): room and correlationId
+ * match exactly; rev matches a record's revision exactly, or as an
+ * abbreviation (RO_AUDIT_REV_PREFIX_MIN or more lower-case hex digits)
+ * that must name one revision only, as git's short revisions do.
  */
-int	ro_auditlog_read(const char *path, const char *room, const char *rev,
-	    const char *cid, cJSON *arr, size_t *bad, struct ro_err *err);
+struct ro_audit_query {
+	const char		*room;
+	const char		*rev;
+	const char		*cid;		/* correlationId */
+	size_t			 count;		/* the newest count matches;
+						   0: all */
+	unsigned long long	 scan_max;	/* bytes of the log read back
+						   from its end; 0: all */
+	const char		*id;		/* the record's own id
+						   (intent.c), exact */
+};
+#define RO_AUDIT_QUERY_INIT	{ NULL, NULL, NULL, 0, 0, NULL }
+#define RO_AUDIT_REV_PREFIX_MIN	4	/* hex digits of a short revision */
+#define RO_AUDIT_REV_MAX	128	/* bytes of a revision */
+#define RO_AUDIT_READ_BLOCK	(64u << 10)	/* bytes per read of the log */
 
+/* Is rec's string field key want (NULL: any)? */
+bool	ro_audit_rec_is(const cJSON *rec, const char *key, const char *want);
+
+/* A query applied to records one by one (the notes reader uses it). */
+struct ro_audit_match {
+	const struct ro_audit_query *q;
+	bool	 prefix;			/* q->rev may abbreviate */
+	char	 rev[RO_AUDIT_REV_MAX];		/* the first it abbreviated */
+	char	 other[RO_AUDIT_REV_MAX];	/* a second one: ambiguous */
+};
+
+/* q must outlive m. */
+void	ro_audit_match_init(struct ro_audit_match *m,
+	    const struct ro_audit_query *q);
+/* Does rec (a parsed record) match? Notes which revisions an abbreviation
+ * stood for. */
+bool	ro_audit_match(struct ro_audit_match *m, const cJSON *rec);
+/* RO_EINVALID (err names both revisions) when an abbreviation matched
+ * records of two revisions, else RO_OK. */
+int	ro_audit_match_check(const struct ro_audit_match *m,
+	    struct ro_err *err);
+
+/*
+ * Read the records of a JSONL log that match q (a missing file has
+ * none), backwards from its end: the newest q->count (all when 0), within
+ * the last q->scan_max bytes (all when 0). They are added to arr (a cJSON
+ * array) oldest first. Malformed and over-long lines are counted in *bad
+ * (bad may be NULL) and skipped; a line without a plain filter value
+ * (ids, revisions, room ids) is skipped unparsed. Memory: one block and
+ * one line, plus the records returned.
+ * @return RO_OK, RO_EINVALID (an ambiguous short revision), RO_EIO,
+ *         RO_ENOMEM
+ */
+int	ro_auditlog_read(const char *path, const struct ro_audit_query *q,
+	    cJSON *arr, size_t *bad, struct ro_err *err);
 
 #endif

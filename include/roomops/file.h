@@ -26,7 +26,7 @@ int	ro_file_append_sync(const char *path, const void *p, size_t n,
 	    struct ro_err *err);
 /* mkdir -p with mode. */
 int	ro_file_mkdirs(const char *path, unsigned mode, struct ro_err *err);
-/* mkdir -p the folder that holds path (nothing for "x" or "/x"). */
+/* mkdir -p of the folder holding the file path (none: RO_OK). */
 int	ro_file_mkdirs_parent(const char *path, unsigned mode,
 	    struct ro_err *err);
 

@@ -132,17 +132,16 @@ int	ro_policies_copy(struct ro_policies *dst, const struct ro_policies *src);
 int	ro_policies_default(struct ro_policies *p);
 /* Entity drift: kind, displayName, visibility, ownerUserId, capabilities,
  * policy. */
+bool	ro_entity_equal(const struct ro_entity *a, const struct ro_entity *b);
 /* Equal strings, NULL equal only to NULL. */
 bool	ro_model_str_eq(const char *a, const char *b);
-/* As ro_model_str_eq, but NULL and "" are the same absent value. */
+/* Equal optional strings: NULL and "" are the same absent value. */
 bool	ro_model_opt_eq(const char *a, const char *b);
-/* The entity of id in v[0..n), or NULL. */
-const struct ro_entity *ro_entity_find(const struct ro_entity *v, size_t n,
+/* The entity with id / the artifact named name among v[0..n), or NULL. */
+const struct ro_entity	 *ro_entity_find(const struct ro_entity *v, size_t n,
 	    const char *id);
-/* The artifact named name in v[0..n), or NULL. */
 const struct ro_artifact *ro_artifact_find(const struct ro_artifact *v,
 	    size_t n, const char *name);
-bool	ro_entity_equal(const struct ro_entity *a, const struct ro_entity *b);
 /* Bitmask of RO_POL_* fields that differ. */
 unsigned ro_policies_diff(const struct ro_policies *want,
 	    const struct ro_policies *have);

@@ -68,9 +68,6 @@ int	ro_plan_build(struct ro_plan *plan, const struct ro_spec *spec,
 bool	ro_plan_converged(const struct ro_plan *plan);
 /* Number of mutating requests the plan would send. */
 size_t	ro_plan_count(const struct ro_plan *plan);
-struct ro_audit_diff;
-/* Count one op in d (the audit record's diff counters). */
-void	ro_plan_count_op(struct ro_audit_diff *d, enum ro_op op);
 /* Append a blocked item (id and reason copied). RO_ENOMEM. */
 int	ro_plan_block(struct ro_plan *plan, enum ro_op op, const char *id,
 	    const char *reason);

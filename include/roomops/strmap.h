@@ -6,6 +6,7 @@
 #define RO_STRMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct ro_strmap_ent;
 
@@ -23,6 +24,12 @@ void	*ro_strmap_get(const struct ro_strmap *m, const char *key);
 int	 ro_strmap_put(struct ro_strmap *m, const char *key, void *v);
 /* Remove key; returns its value or NULL. */
 void	*ro_strmap_del(struct ro_strmap *m, const char *key);
+/*
+ * The one string hash of the tree: 64-bit FNV-1a. Values live in memory
+ * only (bucket indexes of this map, the watcher's and the sim's tables);
+ * nothing persists or compares them across processes.
+ */
+uint64_t ro_strmap_hash(const char *s);
 /* Free the map's own memory (not the values). */
 void	 ro_strmap_release(struct ro_strmap *m);
 

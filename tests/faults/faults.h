@@ -145,6 +145,30 @@ ff_sim_mut2xx(struct ff *f)
 	return total;
 }
 
+/*
+ * After a kill -9: wait until the requests the dead agent had sent have
+ * all been answered by the sim (its count of mutating 2xx answers holds
+ * still for FF_SETTLE_MS), so that none lands after the next agent read
+ * the room's state: such a late write would be answered 2xx and change
+ * nothing (the next agent already wrote it), which the ledger would count
+ * as a request without a change. Bounded: FF_SETTLE_ROUNDS rounds.
+ */
+#define FF_SETTLE_MS		150
+#define FF_SETTLE_ROUNDS	40
+FF_FN void
+ff_sim_settle(struct ff *f)
+{
+	long	prev = ff_sim_mut2xx(f), cur;
+	int	i;
+
+	for (i = 0; i < FF_SETTLE_ROUNDS; i++) {
+		ac_sleep_ms(FF_SETTLE_MS);
+		if ((cur = ff_sim_mut2xx(f)) == prev)
+			return;
+		prev = cur;
+	}
+}
+
 /* Start the sim on f->sim_port with its data dir; extra args may be
  * NULL. Retries while the port is still held by the previous process. */
 FF_FN void

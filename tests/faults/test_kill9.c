@@ -71,7 +71,7 @@ test_kill9_rounds(void **state)
 		ac_sleep_ms(rand() % 600);
 		kill9(&f);
 		/* mid-apply: some of the generation's changes were made */
-		ac_sleep_ms(50);	/* requests in flight land */
+		ff_sim_settle(&f);	/* requests in flight land */
 		if (ff_sim_mut2xx(&f) > before &&
 		    !ff_rooms_are(&f, NROOMS, g, NBASE))
 			killed_mid++;
@@ -79,6 +79,7 @@ test_kill9_rounds(void **state)
 		if (g % 3 == 0) {	/* and again, while it recovers */
 			ac_sleep_ms(rand() % 300);
 			kill9(&f);
+			ff_sim_settle(&f);
 			start(&f);
 		}
 		ff_wait_converged(&f, NROOMS, g, NBASE, 30000);

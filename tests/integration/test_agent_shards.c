@@ -551,7 +551,8 @@ records(const char *state, const char *rev)
 	size_t		 bad = 0;
 
 	assert_non_null(arr);
-	if (ro_auditlog_read(path, NULL, rev, NULL, arr, &bad, &err) < 0)
+	if (ro_auditlog_read(path, &(struct ro_audit_query){ .rev = rev },
+	    arr, &bad, &err) < 0)
 		fail_msg("%s: %s", path, err.msg);
 	assert_int_equal(bad, 0);
 	free(path);

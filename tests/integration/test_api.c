@@ -27,6 +27,7 @@
 
 #include "roomops/spec.h"
 #include "api.h"
+#include "optval.h"
 #include "metrics.h"
 #include "testutil.h"
 
@@ -221,11 +222,12 @@ fake_metrics(void *arg, struct ro_buf *out)
 }
 
 static int
-fake_audit(void *arg, size_t count, const char *cid, const char *room,
-    cJSON *entries, struct ro_err *err)
+fake_audit(void *arg, const struct ro_audit_query *q, cJSON *entries,
+    struct ro_err *err)
 {
 	struct fake	*f = arg;
-	size_t		 i;
+	size_t		 i, count = q->count;
+	const char	*cid = q->cid, *room = q->room;
 	cJSON		*e;
 
 	pthread_mutex_lock(&f->mu);
@@ -338,7 +340,7 @@ start_api(struct ctx *c, const char *token, const char *secret)
 		.hook = fake_hook,
 	};
 	struct ro_api_opts	opts = {
-		.listen = "127.0.0.1:0",
+		.host = "127.0.0.1",
 		.api_token = token,
 		.webhook_secret = secret,
 		.threads = 4,
@@ -1807,15 +1809,34 @@ nop_apply(void *arg, struct ro_spec *spec, bool dry_run, bool confirm,
 	return ro_err_set(err, RO_EAGAIN, "no");
 }
 
+/* Start an API on addr as the configuration gives it: parsed by the
+ * one listen parser, then host and port handed to the API. */
+static int
+start_at(struct ro_api **a, struct ro_api_opts *opts,
+    const struct ro_api_ops *ops, const char *addr, struct ro_err *err)
+{
+	char	*host = NULL;
+	int	 error;
+
+	if ((error = ro_optval_listen("--listen", addr, &host, &opts->port,
+	    err)) < 0)
+		return error;
+	opts->host = host;
+	error = ro_api_start(a, opts, ops, err);
+	opts->host = NULL;
+	free(host);
+	return error;
+}
+
 static void
 test_listen(void **state)
 {
 	static const char *const bad[] = { "", "127.0.0.1", "127.0.0.1:",
 	    "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:8x", "::1:80",
 	    "[::1]80", "[::1", ":8080", "example.com:80", "1.2.3:80",
-	    "127.0.0.1:123456" };
+	    "127.0.0.1:123456", "myhost:8080", "[fe80::zz]:80" };
 	struct ro_api_ops	 ops = { .apply = nop_apply };
-	struct ro_api_opts	 opts = { .listen = "127.0.0.1:0" };
+	struct ro_api_opts	 opts = { .host = NULL };
 	struct ro_err		 err = RO_ERR_INIT;
 	struct ro_api		*a = NULL, *b = NULL;
 	char			 addr[64];
@@ -1823,16 +1844,22 @@ test_listen(void **state)
 	int			 error;
 
 	(void)state;
+	/* what the configuration refuses never reaches the API */
 	for (i = 0; i < RO_NELEM(bad); i++) {
-		opts.listen = bad[i];
-		assert_int_equal(ro_api_start(&a, &opts, &ops, &err),
+		assert_int_equal(start_at(&a, &opts, &ops, bad[i], &err),
 		    RO_EINVALID);
+		assert_true(tu_contains(err.msg, "--listen"));
 		assert_null(a);
 	}
-	opts.listen = NULL;
+	/* and the API refuses what the parser would */
+	opts.host = "myhost";
+	opts.port = 8080;
+	assert_int_equal(ro_api_start(&a, &opts, &ops, &err), RO_EINVALID);
+	opts.host = NULL;
 	assert_int_equal(ro_api_start(&a, &opts, &ops, &err), RO_EINVALID);
 
-	opts.listen = "127.0.0.1:0";
+	opts.host = "127.0.0.1";
+	opts.port = 0;
 	opts.api_token = "";
 	assert_int_equal(ro_api_start(&a, &opts, &ops, &err), RO_EINVALID);
 	opts.api_token = NULL;
@@ -1841,23 +1868,22 @@ test_listen(void **state)
 	opts.webhook_secret = NULL;
 
 	/* port 0: the kernel picks; that port is then taken */
-	assert_int_equal(ro_api_start(&a, &opts, &ops, &err), RO_OK);
+	assert_int_equal(start_at(&a, &opts, &ops, "127.0.0.1:0", &err),
+	    RO_OK);
 	assert_true(ro_api_port(a) > 0);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ro_api_port(a));
-	opts.listen = addr;
-	assert_int_equal(ro_api_start(&b, &opts, &ops, &err), RO_EIO);
+	assert_int_equal(start_at(&b, &opts, &ops, addr, &err), RO_EIO);
 	assert_true(tu_contains(err.msg, addr));
 	ro_api_stop(a);
 	a = NULL;
 
-	opts.listen = "localhost:0";
-	assert_int_equal(ro_api_start(&a, &opts, &ops, &err), RO_OK);
+	assert_int_equal(start_at(&a, &opts, &ops, "localhost:0", &err),
+	    RO_OK);
 	ro_api_stop(a);
 	a = NULL;
 
 	/* IPv6 loopback, when the host has it */
-	opts.listen = "[::1]:0";
-	error = ro_api_start(&a, &opts, &ops, &err);
+	error = start_at(&a, &opts, &ops, "[::1]:0", &err);
 	assert_true(error == RO_OK || error == RO_EIO);
 	if (error == RO_OK) {
 		assert_true(ro_api_port(a) > 0);

@@ -438,8 +438,9 @@ test_budget_defers_and_converges(void **state_)
 	assert_int_equal(res.applied.kick, 20);
 	assert_int_equal(res.cycles, 4);
 	ro_reconcile_result_release(&res);
-	assert_int_equal(ro_auditlog_read(f->audit_path, "room-test-small",
-	    NULL, NULL, arr, &bad, NULL), 0);
+	assert_int_equal(ro_auditlog_read(f->audit_path,
+	    &(struct ro_audit_query){ .room = "room-test-small" }, arr, &bad,
+	    NULL), 0);
 	cJSON_ArrayForEach(rec, arr) {
 		int k = cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "diff"),
 		    "kick")->valueint;
@@ -554,8 +555,9 @@ test_rollback_restores(void **state_)
 	assert_int_equal(st->n_artifacts, 0);
 	assert_string_equal(st->policies.dm_visibility_default, "team");
 	ro_state_free(st);
-	assert_int_equal(ro_auditlog_read(f->audit_path, "room-test-small",
-	    NULL, NULL, arr, &bad, NULL), 0);
+	assert_int_equal(ro_auditlog_read(f->audit_path,
+	    &(struct ro_audit_query){ .room = "room-test-small" }, arr, &bad,
+	    NULL), 0);
 	last = cJSON_GetArrayItem(arr, cJSON_GetArraySize(arr) - 1);
 	assert_string_equal(cJSON_GetObjectItem(last, "outcome")->valuestring,
 	    "rolled-back");

@@ -117,14 +117,14 @@ test_concurrent_appends_all_land(void **state)
 	assert_int_equal(log.written, WRITERS * PER_WRITER);
 	assert_int_equal(log.durable, WRITERS * PER_WRITER);
 	ro_auditlog_close(&log);
-	assert_int_equal(ro_auditlog_read(path, NULL, NULL, NULL, arr, &bad,
-	    NULL), 0);
+	assert_int_equal(ro_auditlog_read(path, &(struct ro_audit_query)
+	    RO_AUDIT_QUERY_INIT, arr, &bad, NULL), 0);
 	assert_int_equal(bad, 0);
 	assert_int_equal(cJSON_GetArraySize(arr), WRITERS * PER_WRITER);
 	cJSON_Delete(arr);
 	arr = cJSON_CreateArray();
-	assert_int_equal(ro_auditlog_read(path, "room-writer-3", NULL, NULL,
-	    arr, &bad, NULL), 0);
+	assert_int_equal(ro_auditlog_read(path, &(struct ro_audit_query){
+	    .room = "room-writer-3" }, arr, &bad, NULL), 0);
 	assert_int_equal(cJSON_GetArraySize(arr), PER_WRITER);
 	cJSON_Delete(arr);
 	tu_rmrf(dir);
@@ -186,8 +186,8 @@ test_full_disk_leaves_no_torn_line(void **state)
 		assert_int_equal(ro_auditlog_append(&log, b.ptr, b.len, NULL),
 		    0);
 		ro_auditlog_close(&log);
-		assert_int_equal(ro_auditlog_read(path, NULL, NULL, NULL, arr,
-		    &bad, NULL), 0);
+		assert_int_equal(ro_auditlog_read(path, &(struct ro_audit_query)
+		    RO_AUDIT_QUERY_INIT, arr, &bad, NULL), 0);
 		assert_int_equal(bad, 0);
 		assert_int_equal(cJSON_GetArraySize(arr), 4);
 		cJSON_Delete(arr);
@@ -206,8 +206,8 @@ test_missing_log_reads_empty(void **state)
 	size_t	 bad = 7;
 
 	(void)state;
-	assert_int_equal(ro_auditlog_read("/nonexistent/roomops/a.jsonl", NULL,
-	    NULL, NULL, arr, &bad, NULL), 0);
+	assert_int_equal(ro_auditlog_read("/nonexistent/roomops/a.jsonl",
+	    &(struct ro_audit_query)RO_AUDIT_QUERY_INIT, arr, &bad, NULL), 0);
 	assert_int_equal(bad, 0);
 	assert_int_equal(cJSON_GetArraySize(arr), 0);
 	cJSON_Delete(arr);

@@ -17,6 +17,7 @@
 #include "roomops/node.h"
 #include "roomops/yaml.h"
 #include "config.h"
+#include "optval.h"
 #include "testutil.h"
 
 #define MAX_ARGS	96
@@ -571,8 +572,13 @@ test_flag_errors(void **state)
 	    "--listen=1.2.3.4:70000");
 	EXPECT_ERR("--listen: invalid address \"::1:80\": put an IPv6", SERVER,
 	    "--listen=::1:80");
-	EXPECT_ERR("--listen: invalid address \"a b:80\": invalid character",
-	    SERVER, "--listen=a b:80");
+	/* a name passed here and failed when the API started */
+	EXPECT_ERR("--listen: invalid address \"myhost:8080\": expected an "
+	    "IPv4 address or localhost", SERVER, "--listen=myhost:8080");
+	EXPECT_ERR("--listen: invalid address \"[::g]:80\": not an IPv6 "
+	    "address", SERVER, "--listen=[::g]:80");
+	EXPECT_ERR("--listen: invalid address \"a b:80\": expected an IPv4 "
+	    "address", SERVER, "--listen=a b:80");
 	EXPECT_ERR("--server: invalid URL \"ftp://x\"", "--server=ftp://x");
 	EXPECT_ERR("--server: invalid URL \"http://\"", "--server=http://");
 	EXPECT_ERR("--repo: empty value", SERVER, "--repo=");
@@ -778,6 +784,32 @@ test_validation(void **state)
 	ro_config_free(cfg);
 	LOAD_OK(cfg, "--help");
 	assert_true(cfg->help);
+	ro_config_free(cfg);
+
+	/* signed commits and TLS */
+	EXPECT_ERR("verify-signatures (flag): \"gpg\" is not off, openpgp, "
+	    "ssh or any", SERVER, "--verify-signatures", "gpg");
+	EXPECT_ERR("verify-signatures ssh needs trusted-keys", SERVER,
+	    "--verify-signatures", "ssh");
+	EXPECT_ERR("tls-cert and tls-key go together", SERVER, "--tls-cert",
+	    "/c");
+	EXPECT_ERR("tls-cert and tls-key go together", SERVER, "--tls-key",
+	    "/k");
+	LOAD_OK(cfg, SERVER);
+	assert_string_equal(cfg->verify_signatures, "off");
+	assert_null(cfg->trusted_keys);
+	assert_null(cfg->tls_cert);
+	assert_null(cfg->api_read_token_file);
+	ro_config_free(cfg);
+	setenv("ROOMOPS_VERIFY_SIGNATURES", "openpgp", 1);
+	LOAD_OK(cfg, SERVER, "--trusted-keys", "/keys", "--tls-cert", "/c",
+	    "--tls-key", "/k", "--api-read-token-file", "/r");
+	unsetenv("ROOMOPS_VERIFY_SIGNATURES");
+	assert_string_equal(cfg->verify_signatures, "openpgp");
+	assert_string_equal(cfg->trusted_keys, "/keys");
+	assert_string_equal(cfg->tls_cert, "/c");
+	assert_string_equal(cfg->tls_key, "/k");
+	assert_string_equal(cfg->api_read_token_file, "/r");
 	ro_config_free(cfg);
 
 	/* the state dir "/" gives "/audit.jsonl", not "//audit.jsonl" */
@@ -1134,26 +1166,26 @@ test_durations(void **state)
 
 	(void)state;
 	for (i = 0; i < RO_NELEM(ok); i++) {
-		assert_int_equal(ro_config_parse_duration(ok[i].s, UINT64_MAX,
+		assert_int_equal(ro_optval_parse_duration(ok[i].s, UINT64_MAX,
 		    &ms, &why), RO_OK);
 		assert_int_equal(ms, ok[i].ms);
-		assert_string_equal(ro_config_format_duration(ms, buf,
+		assert_string_equal(ro_optval_format_duration(ms, buf,
 		    sizeof(buf)), ok[i].canon);
 	}
 	for (i = 0; i < RO_NELEM(bad); i++) {
 		why = NULL;
-		if (ro_config_parse_duration(bad[i], UINT64_MAX, &ms, &why) ==
+		if (ro_optval_parse_duration(bad[i], UINT64_MAX, &ms, &why) ==
 		    RO_OK)
 			fprintf(stderr, "accepted \"%s\"\n", bad[i]);
-		assert_int_equal(ro_config_parse_duration(bad[i], UINT64_MAX,
+		assert_int_equal(ro_optval_parse_duration(bad[i], UINT64_MAX,
 		    &ms, &why), RO_EINVALID);
 		assert_non_null(why);
 	}
-	assert_int_equal(ro_config_parse_duration("24h", 86400000, &ms, &why),
+	assert_int_equal(ro_optval_parse_duration("24h", 86400000, &ms, &why),
 	    RO_OK);
-	assert_int_equal(ro_config_parse_duration("24h1ms", 86400000, &ms,
+	assert_int_equal(ro_optval_parse_duration("24h1ms", 86400000, &ms,
 	    &why), RO_EINVALID);
-	assert_string_equal(ro_config_format_duration(UINT64_MAX, buf,
+	assert_string_equal(ro_optval_format_duration(UINT64_MAX, buf,
 	    sizeof(buf)), "5124095576030h25m51s615ms");
 }
 

@@ -1,4 +1,4 @@
-/* test_hex.c: hex digits, encode/decode and %XX decoding. */
+/* test_hex.c: the one hex codec (common/hex.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,76 +7,68 @@
 #include "testutil.h"
 
 static void
-test_val(void **state)
-{
-	(void)state;
-	assert_int_equal(ro_hex_val('0'), 0);
-	assert_int_equal(ro_hex_val('9'), 9);
-	assert_int_equal(ro_hex_val('a'), 10);
-	assert_int_equal(ro_hex_val('F'), 15);
-	assert_int_equal(ro_hex_val('g'), -1);
-	assert_int_equal(ro_hex_val('/'), -1);
-	assert_int_equal(ro_hex_val(':'), -1);
-	assert_int_equal(ro_hex_val(0xe9), -1);
-}
-
-static void
 test_encode_decode(void **state)
 {
-	const unsigned char	in[] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xff };
-	unsigned char		out[sizeof(in)];
-	char			s[2 * sizeof(in) + 1];
+	const unsigned char	in[] = { 0x00, 0x1f, 0xa0, 0xff };
+	unsigned char		back[4];
+	char			hex[9];
 
 	(void)state;
-	ro_hex_encode(s, in, sizeof(in));
-	assert_string_equal(s, "00017f80abff");
-	assert_true(ro_hex_decode(out, sizeof(out), s));
-	assert_memory_equal(out, in, sizeof(in));
-	assert_true(ro_hex_decode(out, sizeof(out), "00017F80ABFF"));
-	assert_memory_equal(out, in, sizeof(in));
-	assert_false(ro_hex_decode(out, sizeof(out), "00017f80abf"));
-	assert_false(ro_hex_decode(out, sizeof(out), "00017f80abff0"));
-	assert_false(ro_hex_decode(out, sizeof(out), "00017f80abfg"));
-	assert_false(ro_hex_decode(out, sizeof(out), NULL));
-	ro_hex_encode(s, in, 0);
-	assert_string_equal(s, "");
+	ro_hex_encode(hex, in, sizeof(in));
+	assert_string_equal(hex, "001fa0ff");
+	assert_true(ro_hex_decode(back, sizeof(back), "001FA0ff"));
+	assert_memory_equal(back, in, sizeof(in));
+	assert_false(ro_hex_decode(back, sizeof(back), "001fa0f"));
+	assert_false(ro_hex_decode(back, sizeof(back), "001fa0ff0"));
+	assert_false(ro_hex_decode(back, sizeof(back), "001fa0fg"));
+	assert_false(ro_hex_decode(back, sizeof(back), NULL));
+	assert_int_equal(ro_hex_digit('F'), 15);
+	assert_int_equal(ro_hex_digit('g'), -1);
 }
 
 static void
-test_pct_decode(void **state)
+test_unescape(void **state)
 {
-	char	*d;
+	static const struct {
+		const char	*in;
+		bool		 form;
+		const char	*out;	/* NULL: RO_EINVALID */
+	} cases[] = {
+		{ "a%20b", false, "a b" }, { "a+b", false, "a+b" },
+		{ "a+b", true, "a b" }, { "%2Fx%2f", false, "/x/" },
+		{ "%41", false, "A" }, { "", false, "" },
+		{ "%", false, NULL }, { "%4", false, NULL },
+		{ "x%4", false, NULL }, { "%zz", false, NULL },
+		{ "%00", false, NULL }, { "%00", true, NULL },
+	};
+	char	*out;
+	size_t	 i;
 
 	(void)state;
-	assert_int_equal(ro_hex_pct_decode(&d, "a%2Fb+c%7e", 10, 0), RO_OK);
-	assert_string_equal(d, "a/b+c~");
-	free(d);
-	assert_int_equal(ro_hex_pct_decode(&d, "a%2Fb+c", 7,
-	    RO_HEX_PLUS_SPACE), RO_OK);
-	assert_string_equal(d, "a/b c");
-	free(d);
+	for (i = 0; i < RO_NELEM(cases); i++) {
+		if (cases[i].out == NULL) {
+			assert_int_equal(ro_hex_unescape(&out, cases[i].in,
+			    strlen(cases[i].in), cases[i].form), RO_EINVALID);
+			assert_null(out);
+			continue;
+		}
+		assert_int_equal(ro_hex_unescape(&out, cases[i].in,
+		    strlen(cases[i].in), cases[i].form), RO_OK);
+		assert_string_equal(out, cases[i].out);
+		free(out);
+	}
 	/* only n bytes are read */
-	assert_int_equal(ro_hex_pct_decode(&d, "ab%41zz", 5, 0), RO_OK);
-	assert_string_equal(d, "abA");
-	free(d);
-	assert_int_equal(ro_hex_pct_decode(&d, "", 0, 0), RO_OK);
-	assert_string_equal(d, "");
-	free(d);
-	assert_int_equal(ro_hex_pct_decode(&d, "%00", 3, 0), RO_EINVALID);
-	assert_null(d);
-	assert_int_equal(ro_hex_pct_decode(&d, "x%4", 3, 0), RO_EINVALID);
-	assert_int_equal(ro_hex_pct_decode(&d, "%41%4", 5, 0), RO_EINVALID);
-	assert_int_equal(ro_hex_pct_decode(&d, "%zz", 3, 0), RO_EINVALID);
-	assert_int_equal(ro_hex_pct_decode(&d, "%", 1, 0), RO_EINVALID);
+	assert_int_equal(ro_hex_unescape(&out, "ab%41", 2, false), RO_OK);
+	assert_string_equal(out, "ab");
+	free(out);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_val),
 		cmocka_unit_test(test_encode_decode),
-		cmocka_unit_test(test_pct_decode),
+		cmocka_unit_test(test_unescape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 #include "roomops/spec.h"
 #include "roomops/state.h"
 #include "intent.h"
+#include "roomops/audit.h"
 #include "testutil.h"
 
 #define ROOM	"room-intent-01"
@@ -236,7 +237,8 @@ test_doubt(void **state)
 	ro_intent_free(in);
 }
 
-/* The record scan: an id split across the 1 MiB read chunks is found. */
+/* The record scan (ro_auditlog_read, backwards from the end): a record
+ * across a read block's boundary is found, as a JSON record only. */
 static void
 test_recorded(void **state)
 {
@@ -251,15 +253,26 @@ test_recorded(void **state)
 	assert_int_equal(ro_intent_recorded(path, id, &yes, &err), RO_OK);
 	assert_false(yes);		/* no log yet */
 	assert_non_null(fp = fopen(path, "w"));
-	/* the needle "id":"... starts 5 bytes before the 1 MiB boundary */
-	for (i = 0; i < (1u << 20) - 5; i++)
-		fputc(i % 64 == 63 ? '\n' : 'x', fp);
-	fprintf(fp, "\"id\":\"%s\"}\n", id);
+	fprintf(fp, "{\"id\":\"%s\",\"room\":\"room-a\"}\n", id);
+	/* then records enough for many blocks, one line of them crossing
+	 * each boundary */
+	for (i = 0; i < 3 * RO_AUDIT_READ_BLOCK / 40; i++)
+		fprintf(fp, "{\"id\":\"n-%06zu\",\"room\":\"room-b\"}\n", i);
+	/* the id in a malformed line or as another field is no record */
+	fprintf(fp, "\"id\":\"abcdef01-2345-4678-9abc-def012345679\"}\n");
+	fprintf(fp, "{\"id\":\"x\",\"correlationId\":"
+	    "\"abcdef01-2345-4678-9abc-def01234567a\"}\n");
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(ro_intent_recorded(path, id, &yes, &err), RO_OK);
 	assert_true(yes);
+	assert_int_equal(ro_intent_recorded(path, "n-000123", &yes, &err),
+	    RO_OK);
+	assert_true(yes);
 	assert_int_equal(ro_intent_recorded(path,
 	    "abcdef01-2345-4678-9abc-def012345679", &yes, &err), RO_OK);
+	assert_false(yes);
+	assert_int_equal(ro_intent_recorded(path,
+	    "abcdef01-2345-4678-9abc-def01234567a", &yes, &err), RO_OK);
 	assert_false(yes);
 	free(path);
 }

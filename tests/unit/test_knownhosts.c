@@ -1,5 +1,4 @@
 /* test_knownhosts.c: known_hosts parsing and host key checks. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,35 +207,6 @@ test_fingerprint_and_load(void **state)
 	free(dir);
 }
 
-/* Base64 (OpenSSL's decoder): padding is optional and never counted as key
- * bytes; stray bits, inner padding and bad characters skip the line. */
-static void
-test_base64_padding(void **state)
-{
-	struct ro_knownhosts	*kh;
-	struct ro_err		 err = RO_ERR_INIT;
-	char			 k3[sizeof(K3)], text[2048];
-	size_t			 n = strlen(K3);
-
-	(void)state;
-	memcpy(k3, K3, n - 1);			/* without its '=' */
-	k3[n - 1] = '\0';
-	snprintf(text, sizeof(text), "a.example ecdsa-sha2-nistp256 %s\n"
-	    "b.example ecdsa-sha2-nistp256 %s==\n"
-	    "c.example ecdsa-sha2-nistp256 %.*st=\n"	/* stray bits */
-	    "d.example ssh-ed25519 AAAA=C3NzaC1lZDI1NTE5\n"
-	    "e.example ssh-ed25519 %.21s\n"		/* a lone sextet */
-	    "f.example ssh-ed25519 " K1 "\n", k3, k3, (int)(n - 2), K3, K1);
-	kh = parse(text);
-	assert_int_equal(ro_knownhosts_count(kh), 3);
-	assert_int_equal(ro_knownhosts_skipped(kh), 3);
-	assert_int_equal(check(kh, "a.example", 22, K3, &err), RO_OK);
-	assert_int_equal(check(kh, "b.example", 22, K3, &err), RO_OK);
-	assert_int_equal(check(kh, "f.example", 22, K1, &err), RO_OK);
-	assert_int_not_equal(check(kh, "c.example", 22, K3, &err), RO_OK);
-	ro_knownhosts_free(kh);
-}
-
 int
 main(void)
 {
@@ -247,7 +217,6 @@ main(void)
 		cmocka_unit_test(test_markers_and_junk),
 		cmocka_unit_test(test_bad_key_blob_and_empty_set),
 		cmocka_unit_test(test_fingerprint_and_load),
-		cmocka_unit_test(test_base64_padding),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

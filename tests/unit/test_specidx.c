@@ -1,4 +1,5 @@
-/* test_specidx.c: the spec index shared by dirsrc and gitsrc. */
+/* test_specidx.c: the spec index of the sources (agent/specidx.c): by
+ * path, by room (latest declaration), by seed, and after removals. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,7 @@
 #include "specidx.h"
 #include "testutil.h"
 
-static struct ro_specidx_ent *
+static void
 put(struct ro_specidx *x, const char *path, const char *room,
     const char *seed1, const char *seed2)
 {
@@ -21,173 +22,85 @@ put(struct ro_specidx *x, const char *path, const char *room,
 	if (seed2 != NULL)
 		assert_int_equal(ro_strv_push(&seeds, seed2), RO_OK);
 	assert_int_equal(ro_specidx_set_seeds(x, e, &seeds), RO_OK);
-	ro_strv_release(&seeds);
-	return ro_specidx_path(x, path);
+	assert_int_equal(seeds.n, 0);
 }
 
 static size_t
-users(struct ro_specidx *x, const char *seed, const char *want)
+readers(const struct ro_specidx *x, const char *seed)
 {
-	struct ro_strv	out = RO_STRV_INIT;
-	size_t		n;
+	const struct ro_strv	*sv = ro_specidx_seed(x, seed);
 
-	assert_int_equal(ro_specidx_seed_users(x, seed, &out), RO_OK);
-	if (want != NULL)
-		assert_true(ro_strv_contains(&out, want));
-	n = out.n;
-	ro_strv_release(&out);
-	return n;
+	return sv != NULL ? sv->n : 0;
 }
 
 static void
-test_path_room_seed(void **state)
+test_index(void **state)
 {
 	struct ro_specidx	 x = RO_SPECIDX_INIT;
-	struct ro_specidx_ent	*e, *again;
+	struct ro_specidx_ent	*e, out;
+	char			 path[32];
+	size_t			 i;
 
 	(void)state;
+	put(&x, "a.yaml", "room-a", "seeds/x.md", "seeds/y.md");
+	put(&x, "b.yaml", "room-b", "seeds/x.md", NULL);
+	put(&x, "c.yaml", "room-c", NULL, NULL);
+	assert_int_equal(x.n, 3);
+	assert_string_equal(ro_specidx_path(&x, "b.yaml")->room_id, "room-b");
+	assert_null(ro_specidx_path(&x, "d.yaml"));
+	assert_string_equal(ro_specidx_room(&x, "room-c")->path, "c.yaml");
+	assert_int_equal(readers(&x, "seeds/x.md"), 2);
+	assert_int_equal(readers(&x, "seeds/y.md"), 1);
+
+	/* a.yaml reads other seeds and declares room-b too (latest) */
+	put(&x, "a.yaml", "room-b", "seeds/z.md", NULL);
+	assert_int_equal(x.n, 3);
+	assert_int_equal(readers(&x, "seeds/x.md"), 1);
+	assert_int_equal(readers(&x, "seeds/y.md"), 0);
+	assert_int_equal(readers(&x, "seeds/z.md"), 1);
+	assert_string_equal(ro_specidx_room(&x, "room-b")->path, "a.yaml");
+	assert_null(ro_specidx_room(&x, "room-a"));
+
+	/* detach the first entry: the last one takes its place */
+	e = ro_specidx_path(&x, "a.yaml");
+	out = ro_specidx_detach(&x, e);
+	assert_string_equal(out.path, "a.yaml");
+	ro_specidx_ent_release(&out);
+	assert_int_equal(x.n, 2);
 	assert_null(ro_specidx_path(&x, "a.yaml"));
-	assert_null(ro_specidx_room(&x, "room-a"));
-	assert_int_equal(users(&x, "seed/x.txt", NULL), 0);
-	put(&x, "a.yaml", "room-a", "seed/x.txt", "seed/y.txt");
-	put(&x, "b.yaml", "room-b", "seed/x.txt", NULL);
-	/* a seed listed twice counts once */
-	put(&x, "c.yaml", "room-c", "seed/z.txt", "seed/z.txt");
-	assert_int_equal(x.n, 3);
-	assert_string_equal(ro_specidx_room(&x, "room-b")->path, "b.yaml");
-	assert_int_equal(users(&x, "seed/x.txt", "a.yaml"), 2);
-	assert_int_equal(users(&x, "seed/x.txt", "b.yaml"), 2);
-	assert_int_equal(users(&x, "seed/y.txt", "a.yaml"), 1);
-	assert_int_equal(users(&x, "seed/z.txt", "c.yaml"), 1);
-	assert_int_equal(ro_specidx_path(&x, "c.yaml")->seeds.n, 1);
-	/* add is find-or-add */
-	assert_int_equal(ro_specidx_add(&x, "a.yaml", &again), RO_OK);
-	assert_ptr_equal(again, ro_specidx_path(&x, "a.yaml"));
-	assert_int_equal(x.n, 3);
-	/* new seeds and a new room replace the old ones */
-	e = put(&x, "a.yaml", "room-a2", "seed/w.txt", NULL);
-	assert_null(ro_specidx_room(&x, "room-a"));
-	assert_ptr_equal(ro_specidx_room(&x, "room-a2"), e);
-	assert_int_equal(users(&x, "seed/x.txt", "b.yaml"), 1);
-	assert_int_equal(users(&x, "seed/y.txt", NULL), 0);
-	assert_int_equal(users(&x, "seed/w.txt", "a.yaml"), 1);
-	/* out keeps its entries, each path once */
-	{
-		struct ro_strv	out = RO_STRV_INIT;
+	assert_int_equal(readers(&x, "seeds/z.md"), 0);
+	assert_string_equal(ro_specidx_path(&x, "c.yaml")->room_id, "room-c");
+	assert_string_equal(ro_specidx_room(&x, "room-c")->path, "c.yaml");
+	ro_specidx_remove(&x, "b.yaml");
+	ro_specidx_remove(&x, "b.yaml");	/* gone: a no-op */
+	assert_int_equal(readers(&x, "seeds/x.md"), 0);
+	assert_null(ro_specidx_room(&x, "room-b"));
 
-		assert_int_equal(ro_strv_push(&out, "b.yaml"), RO_OK);
-		assert_int_equal(ro_specidx_seed_users(&x, "seed/x.txt",
-		    &out), RO_OK);
-		assert_int_equal(out.n, 1);
-		ro_strv_release(&out);
+	/* many: the maps follow the array as it grows and shrinks */
+	for (i = 0; i < 500; i++) {
+		snprintf(path, sizeof(path), "s/%zu.yaml", i);
+		put(&x, path, path + 2, "seeds/all.md", NULL);
 	}
-	ro_specidx_release(&x);
-	assert_int_equal(x.n, 0);
-}
-
-/* Removing an entry moves the last one into its place: every map still
- * finds every entry, and the removed one is gone from all three. */
-static void
-test_remove_and_detach(void **state)
-{
-	struct ro_specidx	 x = RO_SPECIDX_INIT;
-	struct ro_specidx_ent	*e, gone;
-	char			 path[32], room[32], seed[32];
-	int			 i;
-
-	(void)state;
-	for (i = 0; i < 200; i++) {
-		snprintf(path, sizeof(path), "s/%03d.yaml", i);
-		snprintf(room, sizeof(room), "room-%03d", i);
-		snprintf(seed, sizeof(seed), "seed/%d.txt", i % 7);
-		put(&x, path, room, seed, "seed/all.txt");
-	}
-	assert_int_equal(users(&x, "seed/all.txt", "s/199.yaml"), 200);
-	for (i = 0; i < 200; i += 2) {
-		snprintf(path, sizeof(path), "s/%03d.yaml", i);
+	for (i = 0; i < 500; i += 2) {
+		snprintf(path, sizeof(path), "s/%zu.yaml", i);
 		ro_specidx_remove(&x, path);
-		assert_null(ro_specidx_path(&x, path));
 	}
-	ro_specidx_remove(&x, "absent.yaml");
-	assert_int_equal(x.n, 100);
-	assert_int_equal(users(&x, "seed/all.txt", NULL), 100);
-	for (i = 0; i < 200; i++) {
-		snprintf(path, sizeof(path), "s/%03d.yaml", i);
-		snprintf(room, sizeof(room), "room-%03d", i);
-		e = ro_specidx_room(&x, room);
-		if (i % 2 == 0) {
-			assert_null(e);
-			continue;
-		}
-		assert_non_null(e);
+	assert_int_equal(readers(&x, "seeds/all.md"), 250);
+	for (i = 1; i < 500; i += 2) {
+		snprintf(path, sizeof(path), "s/%zu.yaml", i);
+		assert_non_null(e = ro_specidx_path(&x, path));
 		assert_string_equal(e->path, path);
-		assert_ptr_equal(ro_specidx_path(&x, path), e);
+		assert_ptr_equal(ro_specidx_room(&x, path + 2), e);
 	}
-	/* detach hands the strings over */
-	e = ro_specidx_path(&x, "s/001.yaml");
-	gone = ro_specidx_detach(&x, e);
-	assert_string_equal(gone.path, "s/001.yaml");
-	assert_string_equal(gone.room_id, "room-001");
-	assert_true(ro_strv_contains(&gone.seeds, "seed/all.txt"));
-	assert_null(ro_specidx_room(&x, "room-001"));
-	assert_int_equal(users(&x, "seed/all.txt", NULL), 99);
-	ro_specidx_ent_release(&gone);
 	ro_specidx_release(&x);
-}
-
-/* Two files declaring one room: the room finds the latest, and removing
- * the earlier one keeps it. */
-static void
-test_room_latest(void **state)
-{
-	struct ro_specidx	x = RO_SPECIDX_INIT;
-
-	(void)state;
-	put(&x, "old.yaml", "room-1", NULL, NULL);
-	put(&x, "new.yaml", "room-1", NULL, NULL);
-	assert_string_equal(ro_specidx_room(&x, "room-1")->path, "new.yaml");
-	ro_specidx_remove(&x, "old.yaml");
-	assert_string_equal(ro_specidx_room(&x, "room-1")->path, "new.yaml");
-	ro_specidx_remove(&x, "new.yaml");
-	assert_null(ro_specidx_room(&x, "room-1"));
-	ro_specidx_release(&x);
-}
-
-static void
-test_spec_seeds(void **state)
-{
-	struct ro_spec		spec;
-	struct ro_artifact	a[3];
-	struct ro_strv		out = RO_STRV_INIT;
-
-	(void)state;
-	memset(&spec, 0, sizeof(spec));
-	memset(a, 0, sizeof(a));
-	a[0].seed_from = "../seeds/a.txt";
-	a[1].seed_from = NULL;
-	a[2].seed_from = "../../escape.txt";	/* leaves the root: left out */
-	spec.artifacts = a;
-	spec.n_artifacts = 3;
-	assert_int_equal(ro_specidx_spec_seeds(&out, &spec, "rooms", ""),
-	    RO_OK);
-	assert_int_equal(out.n, 1);
-	assert_string_equal(out.v[0], "seeds/a.txt");
-	ro_strv_release(&out);
-	assert_int_equal(ro_specidx_spec_seeds(&out, &spec, "rooms",
-	    "deploy"), RO_OK);
-	assert_int_equal(out.n, 1);
-	assert_string_equal(out.v[0], "deploy/seeds/a.txt");
-	ro_strv_release(&out);
+	ro_specidx_release(&x);		/* released: fine again */
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_path_room_seed),
-		cmocka_unit_test(test_remove_and_detach),
-		cmocka_unit_test(test_room_latest),
-		cmocka_unit_test(test_spec_seeds),
+		cmocka_unit_test(test_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,11 +40,23 @@ test_put_get_del_many(void **state)
 	assert_int_equal(m.n, 0);
 }
 
+/* The published 64-bit FNV-1a test vectors (offset basis
+ * 14695981039346656037, prime 1099511628211). */
+static void
+test_fnv1a_vectors(void **state)
+{
+	(void)state;
+	assert_true(ro_strmap_hash("") == 0xcbf29ce484222325ull);
+	assert_true(ro_strmap_hash("a") == 0xaf63dc4c8601ec8cull);
+	assert_true(ro_strmap_hash("foobar") == 0x85944171f73967e8ull);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_del_many),
+		cmocka_unit_test(test_fnv1a_vectors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
