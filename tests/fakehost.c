@@ -11,19 +11,11 @@
 #include <microhttpd.h>
 
 #include "roomops/buf.h"
+#include "roomops/clock.h"
 #include "fakehost.h"
 #include "hook.h"
 
 #define FH_BODY_MAX	(2u << 20)	/* bytes of a request body */
-
-static long long
-fh_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t
 fh_unescape_none(void *cls, struct MHD_Connection *c, char *s)
@@ -293,7 +285,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	memset(&rec, 0, sizeof(rec));
 	rec.path = xstrdup(url);
 	rec.body = xstrdup(ro_buf_cstr(&cn->body));
-	rec.at_ms = fh_now_ms();
+	rec.at_ms = ro_now_ms();
 	pthread_mutex_lock(&h->mu);
 	if (h->fault_count != 0) {
 		if (h->fault_count > 0)

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "roomops/clock.h"
 #include "gitserv.h"
 #include "testutil.h"
 
@@ -89,15 +90,6 @@ live_del_root(const char *root)
 		}
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void
 nap_ms(unsigned ms)
 {
@@ -110,7 +102,7 @@ nap_ms(unsigned ms)
 static int
 wait_bounded(pid_t pid, int ms)
 {
-	uint64_t	end = mono_ms() + (uint64_t)ms;
+	uint64_t	end = (uint64_t)ro_now_ms() + (uint64_t)ms;
 	int		st = 0;
 	pid_t		w;
 
@@ -121,7 +113,7 @@ wait_bounded(pid_t pid, int ms)
 			    (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 		if (w == -1 && errno != EINTR)
 			return -1;
-		if (mono_ms() > end) {
+		if ((uint64_t)ro_now_ms() > end) {
 			fprintf(stderr, "gitserv: pid %ld overstayed %d ms, "
 			    "killed\n", (long)pid, ms);
 			kill(-pid, SIGKILL);
@@ -378,7 +370,7 @@ int
 gs_wait_port(int port, int ms)
 {
 	struct sockaddr_in	sa;
-	uint64_t		end = mono_ms() + (uint64_t)ms;
+	uint64_t		end = (uint64_t)ro_now_ms() + (uint64_t)ms;
 	int			s, rc;
 
 	memset(&sa, 0, sizeof(sa));
@@ -393,7 +385,7 @@ gs_wait_port(int port, int ms)
 		if (rc == 0)
 			return 0;
 		nap_ms(20);
-	} while (mono_ms() < end);
+	} while ((uint64_t)ro_now_ms() < end);
 	return -1;
 }
 

@@ -13,20 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "roomops/clock.h"
 #include "simctl.h"
 #include "testutil.h"
 
 #define ARGS_MAX	32
 #define LINE_MAX_	256	/* bytes of the "listening on" line */
-
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static const char *
 sim_path(void)
@@ -45,7 +37,7 @@ sim_path(void)
 static int
 wait_exit(pid_t pid, long ms)
 {
-	long	deadline = now_ms() + ms;
+	long	deadline = (long)ro_now_ms() + ms;
 	int	st;
 	pid_t	r;
 
@@ -56,7 +48,7 @@ wait_exit(pid_t pid, long ms)
 			    128 + WTERMSIG(st);
 		if (r == -1 && errno != EINTR)
 			return -1;
-		if (now_ms() >= deadline)
+		if ((long)ro_now_ms() >= deadline)
 			return -2;
 		usleep(5000);
 	}
@@ -68,13 +60,13 @@ read_port(int fd, unsigned *port)
 {
 	char		 line[LINE_MAX_];
 	size_t		 n = 0;
-	long		 deadline = now_ms() + SIMCTL_WAIT_MS, left;
+	long		 deadline = (long)ro_now_ms() + SIMCTL_WAIT_MS, left;
 	struct pollfd	 pfd = { fd, POLLIN, 0 };
 	const char	*colon;
 	ssize_t		 r;
 
 	while (n < sizeof(line) - 1) {
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - (long)ro_now_ms()) <= 0) {
 			fprintf(stderr, "simctl: no port after %d ms\n",
 			    SIMCTL_WAIT_MS);
 			return -1;
