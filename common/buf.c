@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "roomops/buf.h"
+#include "roomops/hex.h"
 
 #include "banned.h"
 
@@ -123,7 +124,6 @@ ro_buf_printf(struct ro_buf *b, const char *fmt, ...)
 int
 ro_buf_add_json_str(struct ro_buf *b, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p;
 	int	error = RO_OK;
 
@@ -138,10 +138,10 @@ ro_buf_add_json_str(struct ro_buf *b, const char *s)
 		case '\t':	error = ro_buf_add(b, "\\t", 2); break;
 		default:
 			if (*p < 0x20) {
-				char	esc[6] = { '\\', 'u', '0', '0',
-				    hex[*p >> 4], hex[*p & 0xf] };
+				char	esc[7] = "\\u00";
 
-				error = ro_buf_add(b, esc, sizeof(esc));
+				ro_hex_encode(esc + 4, p, 1);
+				error = ro_buf_add(b, esc, 6);
 			} else
 				error = ro_buf_addch(b, (char)*p);
 		}

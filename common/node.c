@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "roomops/err.h"
+#include "roomops/hex.h"
 #include "roomops/node.h"
 
 #include "banned.h"
@@ -152,9 +153,9 @@ ro_node_utf8_valid(const char *s, size_t len, size_t *bad)
 const char *
 ro_node_quote(char *out, const char *s, size_t len)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 i = 0, o = 0, k;
+	char			 h[3];
 
 	out[o++] = '"';
 	while (i < len && i < RO_NODE_QUOTE_MAX) {
@@ -178,8 +179,9 @@ ro_node_quote(char *out, const char *s, size_t len)
 		} else {
 			out[o++] = '\\';
 			out[o++] = 'x';
-			out[o++] = hex[p[i] >> 4];
-			out[o++] = hex[p[i] & 0xf];
+			ro_hex_encode(h, &p[i], 1);
+			out[o++] = h[0];
+			out[o++] = h[1];
 			i++;
 		}
 	}
