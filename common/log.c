@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "roomops/buf.h"
+#include "roomops/clock.h"
 #include "roomops/log.h"
 
 #include "banned.h"
@@ -55,23 +56,19 @@ static void
 log_emit(enum ro_log_level level, int errnum, const char *fmt, va_list ap)
 {
 	struct ro_buf	 line, msg;
-	struct timespec	 ts;
-	struct tm	 tm;
-	char		 when[32];
+	char		 when[RO_TS_LEN + 1];
 
 	if (!ro_log_enabled(level))
 		return;
 	ro_buf_init(&line, LOG_LINE_MAX);
 	ro_buf_init(&msg, LOG_LINE_MAX);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	ro_now_iso(when);
 	ro_buf_vprintf(&msg, fmt, ap);
 	if (errnum != 0)
 		ro_buf_printf(&msg, ": %s", strerror(errnum));
 	if (log_format == RO_LOG_JSON) {
-		ro_buf_printf(&line, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\","
-		    "\"prog\":\"%s\",", when, ts.tv_nsec / 1000000,
+		ro_buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\","
+		    "\"prog\":\"%s\",", when,
 		    level_names[level], log_name);
 		if (log_cid[0] != '\0')
 			ro_buf_printf(&line, "\"correlationId\":\"%s\",",
@@ -80,8 +77,8 @@ log_emit(enum ro_log_level level, int errnum, const char *fmt, va_list ap)
 		ro_buf_add_json_str(&line, ro_buf_cstr(&msg));
 		ro_buf_addstr(&line, "}\n");
 	} else {
-		ro_buf_printf(&line, "%s.%03ldZ %s %s: ", when,
-		    ts.tv_nsec / 1000000, log_name, level_names[level]);
+		ro_buf_printf(&line, "%s %s %s: ", when,
+		    log_name, level_names[level]);
 		if (log_cid[0] != '\0')
 			ro_buf_printf(&line, "[%.8s] ", log_cid);
 		ro_buf_printf(&line, "%s\n", ro_buf_cstr(&msg));
