@@ -2,12 +2,10 @@
  * watch.c: a recursive inotify watcher of a spec folder (see watch.h and
  * docs/watch.md).
  *
- * Two tables: watched folders by watch descriptor (chained hash on wd),
- * and pending paths by name (chained hash) threaded on a list in order of
- * due time. Since every path's due time is its last event plus the same
- * debounce, moving a touched path to the tail keeps the list sorted: the
- * head is always the next one due. A repeated event for a pending path
- * costs one hash lookup and no allocation.
+ * Two tables: watched folders by watch descriptor (a strmap keyed by the
+ * wd in decimal, the folders also on a list to visit them all), and the
+ * pending paths (watchpend.c: the debounce set). The Git directories of
+ * a work tree are found by libgit2 (watchgit.c).
  */
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -21,14 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <git2.h>
-
 #include "roomops/buf.h"
 #include "roomops/file.h"
 #include "roomops/log.h"
-#include "roomops/strmap.h"
 #include "roomops/specset.h"
+#include "roomops/strmap.h"
 #include "watch.h"
+#include "watchgit.h"
+#include "watchpend.h"
 
 #include "../common/banned.h"
 
@@ -47,8 +45,7 @@
  */
 #define K8S_DATA	"..data"
 
-#define GITFILE_MAX	4096		/* bytes of a .git file */
-#define DIR_BUCKETS_MIN	64
+#define WD_KEY_SIZE	16		/* "%d" of a wd, and its NUL */
 
 enum wkind {
 	WK_TREE,			/* a folder of the watched tree */
@@ -60,18 +57,12 @@ enum wkind {
 #define WG_PACKED	0x2u		/* WK_GITDIR: packed-refs lives here */
 
 struct wdir {
-	struct wdir	*next;		/* hash chain */
+	struct wdir	*prev, *next;	/* every folder */
 	int		 wd;
 	unsigned char	 kind;		/* enum wkind */
 	unsigned char	 git;		/* WG_* */
 	unsigned char	 mark;		/* seen by the current rescan */
 	char		*path;		/* tree: relative, root ""; git: abs */
-};
-
-struct pend {
-	struct pend	*prev, *next;	/* due order, oldest first */
-	long long	 due;		/* ms */
-	char		*path;
 };
 
 struct ro_watch {
@@ -81,14 +72,11 @@ struct ro_watch {
 	size_t		 rootlen;
 	long long	 now;		/* ms, of the current call */
 
-	struct wdir	**dirs;		/* by wd */
-	size_t		 ndbuckets;	/* power of two */
-	size_t		 ndirs;
+	struct ro_strmap dirs;		/* wd in decimal -> struct wdir */
+	struct wdir	*dlist;		/* every folder */
 	int		 rootwd;	/* -1: not watched */
 
-	struct ro_strmap pmap;		/* path -> struct pend */
-	size_t		 npend;
-	struct pend	*head, *tail;
+	struct ro_watchpend pend;	/* changed paths, by due time */
 
 	bool		 rescan;	/* a rescan is scheduled ... */
 	long long	 rescan_due;	/* ... for then */
@@ -111,179 +99,41 @@ struct ro_watch {
 static int	walk(struct ro_watch *, size_t, enum wkind, unsigned, bool,
 		    struct ro_err *);
 
-/* Names. */
-
-static bool
-ends_with(const char *s, size_t n, const char *suffix)
-{
-	size_t	m = strlen(suffix);
-
-	return n > m && memcmp(s + n - m, suffix, m) == 0;
-}
-
-bool
-ro_watch_is_hidden(const char *name)
-{
-	size_t	n = strlen(name);
-
-	if (n == 0 || name[0] == '.')
-		return true;
-	if (name[0] == '#' && name[n - 1] == '#')
-		return true;
-	if (name[n - 1] == '~' || strcmp(name, "4913") == 0)
-		return true;
-	return ends_with(name, n, ".swp") || ends_with(name, n, ".swx") ||
-	    ends_with(name, n, ".tmp") || ends_with(name, n, "___jb_tmp___") ||
-	    ends_with(name, n, "___jb_old___");
-}
-
-bool
-ro_watch_is_spec(const char *relpath)
-{
-	char		 part[NAME_MAX + 1];
-	const char	*p = relpath, *slash;
-	size_t		 n;
-
-	if (relpath == NULL || relpath[0] == '\0')
-		return false;
-	for (;;) {
-		slash = strchr(p, '/');
-		n = slash != NULL ? (size_t)(slash - p) : strlen(p);
-		if (n == 0 || n > NAME_MAX)
-			return false;	/* "a//b", "dir/", absurd names */
-		memcpy(part, p, n);
-		part[n] = '\0';
-		if (ro_watch_is_hidden(part))
-			return false;
-		if (slash == NULL)
-			break;
-		p = slash + 1;
-	}
-	return ro_specset_is_spec_name(part);
-}
-
-bool
-ro_watch_is_git_worktree(const char *root)
-{
-	struct ro_buf	 b = RO_BUF_INIT;
-	struct stat	 st;
-	char		 path[PATH_MAX];
-	bool		 yes = false;
-	int		 n;
-
-	n = snprintf(path, sizeof(path), "%s/.git", root);
-	if (n < 0 || (size_t)n >= sizeof(path) || stat(path, &st) == -1)
-		return false;
-	if (S_ISDIR(st.st_mode))
-		return true;
-	if (S_ISREG(st.st_mode) && ro_file_read(path, GITFILE_MAX, &b,
-	    NULL) == RO_OK)
-		yes = strncmp(ro_buf_cstr(&b), "gitdir:", 7) == 0;
-	ro_buf_release(&b);
-	return yes;
-}
-
-/* A canonical copy of path (libgit2's ends in '/') in *out. */
-static int
-canonical(char **out, const char *path, struct ro_err *err)
-{
-	char	real[PATH_MAX];
-
-	if (realpath(path, real) == NULL)
-		return ro_err_errno(err, errno == ENOENT ? RO_ENOTFOUND :
-		    RO_EIO, "%s", path);
-	if ((*out = strdup(real)) == NULL)
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	return RO_OK;
-}
-
-/*
- * Find the git dir (HEAD) and the common dir (refs) of the work tree,
- * through libgit2's repository discovery (a .git folder, a "gitdir:" file
- * of a linked work tree and its commondir), the root only, no search up.
- */
-static int
-git_resolve(struct ro_watch *w, struct ro_err *err)
-{
-	git_repository		*repo = NULL;
-	const git_error		*ge;
-	int			 error;
-
-	git_libgit2_init();
-	if (git_repository_open_ext(&repo, w->root,
-	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
-		ge = git_error_last();
-		error = ro_err_set(err, RO_ENOTFOUND, "%s: %s", w->root,
-		    ge != NULL ? ge->message : "not a Git repository");
-		goto done;
-	}
-	if ((error = canonical(&w->gitdir, git_repository_path(repo),
-	    err)) < 0)
-		goto done;
-	error = canonical(&w->commondir, git_repository_commondir(repo), err);
-done:
-	git_repository_free(repo);
-	git_libgit2_shutdown();
-	return error;
-}
-
 /* The folder table. */
+
+static void
+wd_key(char key[WD_KEY_SIZE], int wd)
+{
+	snprintf(key, WD_KEY_SIZE, "%d", wd);
+}
 
 static struct wdir *
 dir_find(const struct ro_watch *w, int wd)
 {
-	struct wdir	*d;
+	char	key[WD_KEY_SIZE];
 
-	if (w->ndbuckets == 0)
-		return NULL;
-	for (d = w->dirs[(size_t)wd & (w->ndbuckets - 1)]; d != NULL;
-	    d = d->next)
-		if (d->wd == wd)
-			return d;
-	return NULL;
-}
-
-static int
-dir_grow(struct ro_watch *w)
-{
-	struct wdir	**nb, *d, *next;
-	size_t		  n = w->ndbuckets != 0 ? w->ndbuckets * 2 :
-			    DIR_BUCKETS_MIN, i, h;
-
-	if ((nb = calloc(n, sizeof(*nb))) == NULL)
-		return RO_ENOMEM;
-	for (i = 0; i < w->ndbuckets; i++) {
-		for (d = w->dirs[i]; d != NULL; d = next) {
-			next = d->next;
-			h = (size_t)d->wd & (n - 1);
-			d->next = nb[h];
-			nb[h] = d;
-		}
-	}
-	free(w->dirs);
-	w->dirs = nb;
-	w->ndbuckets = n;
-	return RO_OK;
+	wd_key(key, wd);
+	return ro_strmap_get(&w->dirs, key);
 }
 
 /* Unlink and free d; rm: also remove its kernel watch. */
 static void
 dir_drop(struct ro_watch *w, struct wdir *d, bool rm)
 {
-	struct wdir	**pp;
+	char		key[WD_KEY_SIZE];
 
-	for (pp = &w->dirs[(size_t)d->wd & (w->ndbuckets - 1)]; *pp != NULL;
-	    pp = &(*pp)->next) {
-		if (*pp == d) {
-			*pp = d->next;
-			break;
-		}
-	}
+	wd_key(key, d->wd);
+	(void)ro_strmap_del(&w->dirs, key);
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		w->dlist = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
 	if (rm)
 		(void)inotify_rm_watch(w->fd, d->wd);	/* EINVAL: gone */
 	if (d->wd == w->rootwd)
 		w->rootwd = -1;
-	w->ndirs--;
 	free(d->path);
 	free(d);
 }
@@ -293,16 +143,13 @@ static void
 dir_drop_tree(struct ro_watch *w, const char *rel)
 {
 	struct wdir	*d, *next;
-	size_t		 i, n = strlen(rel);
+	size_t		 n = strlen(rel);
 
-	for (i = 0; i < w->ndbuckets; i++) {
-		for (d = w->dirs[i]; d != NULL; d = next) {
-			next = d->next;
-			if (d->kind == WK_TREE &&
-			    strncmp(d->path, rel, n) == 0 &&
-			    (d->path[n] == '\0' || d->path[n] == '/'))
-				dir_drop(w, d, true);
-		}
+	for (d = w->dlist; d != NULL; d = next) {
+		next = d->next;
+		if (d->kind == WK_TREE && strncmp(d->path, rel, n) == 0 &&
+		    (d->path[n] == '\0' || d->path[n] == '/'))
+			dir_drop(w, d, true);
 	}
 }
 
@@ -311,14 +158,11 @@ static void
 dir_drop_all(struct ro_watch *w, bool unmarked_only)
 {
 	struct wdir	*d, *next;
-	size_t		 i;
 
-	for (i = 0; i < w->ndbuckets; i++) {
-		for (d = w->dirs[i]; d != NULL; d = next) {
-			next = d->next;
-			if (!unmarked_only || !d->mark)
-				dir_drop(w, d, true);
-		}
+	for (d = w->dlist; d != NULL; d = next) {
+		next = d->next;
+		if (!unmarked_only || !d->mark)
+			dir_drop(w, d, true);
 	}
 }
 
@@ -326,11 +170,9 @@ static void
 dir_unmark_all(struct ro_watch *w)
 {
 	struct wdir	*d;
-	size_t		 i;
 
-	for (i = 0; i < w->ndbuckets; i++)
-		for (d = w->dirs[i]; d != NULL; d = d->next)
-			d->mark = 0;
+	for (d = w->dlist; d != NULL; d = d->next)
+		d->mark = 0;
 }
 
 /*
@@ -345,7 +187,7 @@ add_watch(struct ro_watch *w, size_t n, enum wkind kind, unsigned git,
 	struct wdir	*d;
 	const char	*path;
 	bool		 is_root = kind == WK_TREE && n == w->rootlen;
-	size_t		 h;
+	char		 key[WD_KEY_SIZE];
 	int		 wd;
 
 	wd = inotify_add_watch(w->fd, w->abs, kind == WK_TREE ? TREE_MASK :
@@ -397,17 +239,19 @@ add_watch(struct ro_watch *w, size_t n, enum wkind kind, unsigned git,
 			w->rootwd = wd;
 		return wd;
 	}
-	if (w->ndirs >= RO_WATCH_DIRS_MAX) {
+	if (w->dirs.n >= RO_WATCH_DIRS_MAX) {
 		(void)inotify_rm_watch(w->fd, wd);
 		return ro_err_set(err, RO_ETOOBIG, "%s: more than %d folders "
 		    "to watch", w->root, RO_WATCH_DIRS_MAX);
 	}
-	if ((w->ndirs >= w->ndbuckets && dir_grow(w) < 0) ||
-	    (d = calloc(1, sizeof(*d))) == NULL) {
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		(void)inotify_rm_watch(w->fd, wd);
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
 	}
-	if ((d->path = strdup(path)) == NULL) {
+	wd_key(key, wd);
+	if ((d->path = strdup(path)) == NULL ||
+	    ro_strmap_put(&w->dirs, key, d) < 0) {
+		free(d->path);
 		free(d);
 		(void)inotify_rm_watch(w->fd, wd);
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
@@ -416,10 +260,10 @@ add_watch(struct ro_watch *w, size_t n, enum wkind kind, unsigned git,
 	d->kind = kind;
 	d->git = git;
 	d->mark = 1;
-	h = (size_t)wd & (w->ndbuckets - 1);
-	d->next = w->dirs[h];
-	w->dirs[h] = d;
-	w->ndirs++;
+	d->next = w->dlist;
+	if (w->dlist != NULL)
+		w->dlist->prev = d;
+	w->dlist = d;
 	if (is_root)
 		w->rootwd = wd;
 	return wd;
@@ -427,59 +271,11 @@ add_watch(struct ro_watch *w, size_t n, enum wkind kind, unsigned git,
 
 /* The pending paths. */
 
-static void
-list_unlink(struct ro_watch *w, struct pend *p)
-{
-	if (p->prev != NULL)
-		p->prev->next = p->next;
-	else
-		w->head = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
-	else
-		w->tail = p->prev;
-	p->prev = p->next = NULL;
-}
-
-static void
-list_append(struct ro_watch *w, struct pend *p)
-{
-	p->prev = w->tail;
-	p->next = NULL;
-	if (w->tail != NULL)
-		w->tail->next = p;
-	else
-		w->head = p;
-	w->tail = p;
-}
-
-static void
-pend_unhash(struct ro_watch *w, struct pend *p)
-{
-	ro_strmap_del(&w->pmap, p->path);
-	w->npend--;
-}
-
-static void
-pend_clear(struct ro_watch *w)
-{
-	struct pend	*p, *next;
-
-	for (p = w->head; p != NULL; p = next) {
-		next = p->next;
-		free(p->path);
-		free(p);
-	}
-	w->head = w->tail = NULL;
-	w->npend = 0;
-	ro_strmap_release(&w->pmap);
-}
-
 /* Everything pending is subsumed by a rescan at now + debounce. */
 static void
 schedule_rescan(struct ro_watch *w)
 {
-	pend_clear(w);
+	ro_watchpend_clear(&w->pend);
 	w->rescan = true;
 	w->rescan_due = w->now + w->debounce;
 }
@@ -495,39 +291,22 @@ schedule_ref(struct ro_watch *w)
 static int
 pend(struct ro_watch *w, const char *rel, struct ro_err *err)
 {
-	struct pend	*p;
+	int	error;
 
 	if (w->rescan)
 		return RO_OK;		/* the rescan will cover it */
-	if ((p = ro_strmap_get(&w->pmap, rel)) != NULL) {
-		p->due = w->now + w->debounce;
-		if (p != w->tail) {
-			list_unlink(w, p);
-			list_append(w, p);
-		}
-		return RO_OK;
-	}
-	if (w->npend >= RO_WATCH_PENDING_MAX) {
+	error = ro_watchpend_touch(&w->pend, rel, w->now + w->debounce);
+	if (error == RO_ETOOBIG) {
 		log_warnx("%s: more than %d changed paths pending, full rescan",
 		    w->root, RO_WATCH_PENDING_MAX);
 		schedule_rescan(w);
 		return RO_OK;
 	}
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		goto nomem;
-	if ((p->path = strdup(rel)) == NULL ||
-	    ro_strmap_put(&w->pmap, rel, p) < 0) {
-		free(p->path);
-		free(p);
-		goto nomem;
+	if (error < 0) {
+		schedule_rescan(w);
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
 	}
-	p->due = w->now + w->debounce;
-	w->npend++;
-	list_append(w, p);
 	return RO_OK;
-nomem:
-	schedule_rescan(w);
-	return ro_err_set(err, RO_ENOMEM, "out of memory");
 }
 
 /* Walking folders. */
@@ -755,7 +534,7 @@ git_event(struct ro_watch *w, struct wdir *d, uint32_t mask,
 		return RO_OK;
 	}
 	/* WK_GITREFS: a branch ref; lock files are not refs yet */
-	if (name[0] == '.' || ends_with(name, strlen(name), ".lock"))
+	if (name[0] == '.' || ro_watch_ends_with(name, ".lock"))
 		return RO_OK;
 	if ((mask & IN_ISDIR) && (mask & (IN_CREATE | IN_MOVED_TO))) {
 		if (set_abs(w, d->path, name, &n) < 0)
@@ -891,6 +670,7 @@ ro_watch_new(struct ro_watch **out, const char *root, int debounce_ms,
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
 	w->fd = -1;
 	w->rootwd = -1;
+	w->pend.max = RO_WATCH_PENDING_MAX;
 	w->debounce = debounce_ms;
 	if ((w->root = strdup(real)) == NULL) {
 		error = ro_err_set(err, RO_ENOMEM, "out of memory");
@@ -911,7 +691,8 @@ ro_watch_new(struct ro_watch **out, const char *root, int debounce_ms,
 	if (ro_watch_is_git_worktree(w->root)) {
 		struct ro_err	e = RO_ERR_INIT;
 
-		if ((error = git_resolve(w, &e)) == RO_ENOMEM) {
+		if ((error = ro_watchgit_dirs(w->root, &w->gitdir,
+		    &w->commondir, &e)) == RO_ENOMEM) {
 			error = ro_err_set(err, RO_ENOMEM, "out of memory");
 			goto done;
 		}
@@ -936,19 +717,16 @@ void
 ro_watch_free(struct ro_watch *w)
 {
 	struct wdir	*d, *next;
-	size_t		 i;
 
 	if (w == NULL)
 		return;
-	for (i = 0; i < w->ndbuckets; i++) {
-		for (d = w->dirs[i]; d != NULL; d = next) {
-			next = d->next;
-			free(d->path);
-			free(d);
-		}
+	for (d = w->dlist; d != NULL; d = next) {
+		next = d->next;
+		free(d->path);
+		free(d);
 	}
-	free(w->dirs);
-	pend_clear(w);
+	ro_strmap_release(&w->dirs);
+	ro_watchpend_clear(&w->pend);
 	if (w->fd != -1)
 		close(w->fd);		/* drops every watch */
 	free(w->gitdir);
@@ -978,13 +756,13 @@ ro_watch_is_git(const struct ro_watch *w)
 size_t
 ro_watch_pending(const struct ro_watch *w)
 {
-	return w->npend;
+	return ro_watchpend_count(&w->pend);
 }
 
 size_t
 ro_watch_ndirs(const struct ro_watch *w)
 {
-	return w->ndirs;
+	return w->dirs.n;
 }
 
 int
@@ -1053,8 +831,7 @@ ro_watch_timeout_ms(const struct ro_watch *w, long long now_ms)
 {
 	long long	next = -1;
 
-	if (w->head != NULL)
-		next = w->head->due;
+	next = ro_watchpend_next_due(&w->pend);
 	if (w->rescan && (next == -1 || w->rescan_due < next))
 		next = w->rescan_due;
 	if (w->refmoved && (next == -1 || w->ref_due < next))
@@ -1072,8 +849,6 @@ int
 ro_watch_take(struct ro_watch *w, long long now_ms, struct ro_strv *paths,
     unsigned *flags, struct ro_err *err)
 {
-	struct pend	*p;
-	char		*path;
 	bool		 scheduled;
 	int		 error;
 
@@ -1083,7 +858,7 @@ ro_watch_take(struct ro_watch *w, long long now_ms, struct ro_strv *paths,
 	    (w->root_lost && !w->rescan && w->root_retry <= now_ms)) {
 		scheduled = w->rescan;
 		w->rescan = false;
-		pend_clear(w);
+		ro_watchpend_clear(&w->pend);
 		if ((error = do_rescan(w, err)) < 0) {
 			schedule_rescan(w);
 			return error;
@@ -1101,15 +876,9 @@ ro_watch_take(struct ro_watch *w, long long now_ms, struct ro_strv *paths,
 		*flags |= RO_WATCH_REF_MOVED;
 		w->refmoved = false;
 	}
-	while ((p = w->head) != NULL && p->due <= now_ms) {
-		list_unlink(w, p);
-		pend_unhash(w, p);
-		path = p->path;
-		free(p);
-		if (ro_strv_push_owned(paths, path) < 0) {
-			schedule_rescan(w);
-			return ro_err_set(err, RO_ENOMEM, "out of memory");
-		}
+	if (ro_watchpend_take(&w->pend, now_ms, paths) < 0) {
+		schedule_rescan(w);
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
 	}
 	return RO_OK;
 }
