@@ -191,8 +191,7 @@ probe(void *arg)
 			ro_daemon_wake(d);
 		}
 		pthread_mutex_lock(&d->mu);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += DAEMON_PROBE_MS / 1000;
+		ro_now_deadline(&ts, DAEMON_PROBE_MS);
 		if (!d->quit)
 			pthread_cond_timedwait(&d->cv, &d->mu, &ts);
 	}

@@ -235,20 +235,6 @@ fail:
 	return ro_err_set(err, error, "out of memory");
 }
 
-/* Remove s from sv (order is not kept). */
-static void
-strv_remove(struct ro_strv *sv, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; i < sv->n; i++)
-		if (strcmp(sv->v[i], s) == 0) {
-			free(sv->v[i]);
-			sv->v[i] = sv->v[--sv->n];
-			return;
-		}
-}
-
 static int
 load_one(struct ro_dirsrc *d, const char *rel, bool force,
     long long detected_ms, struct ro_err *err)
@@ -264,7 +250,7 @@ load_one(struct ro_dirsrc *d, const char *rel, bool force,
 	error = ro_spec_load_file(&spec, path, &diag, err);
 	if (error == RO_ENOTFOUND) {
 		ro_diag_release(&diag);
-		strv_remove(&d->dups, rel);
+		(void)ro_strv_remove(&d->dups, rel);
 		if ((e = find_path(d, rel)) == NULL)
 			return RO_OK;
 		/* decided once the whole batch is loaded: a rename or a

@@ -88,6 +88,20 @@ ro_strv_contains(const struct ro_strv *sv, const char *s)
 	return false;
 }
 
+bool
+ro_strv_remove(struct ro_strv *sv, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0) {
+			free(sv->v[i]);
+			sv->v[i] = sv->v[--sv->n];
+			return true;
+		}
+	return false;
+}
+
 char *
 ro_strv_join(const struct ro_strv *sv, const char *sep)
 {

@@ -25,6 +25,8 @@ int	ro_strv_pushf(struct ro_strv *sv, const char *fmt, ...)
 int	ro_strv_copy(struct ro_strv *dst, const struct ro_strv *src);
 bool	ro_strv_eq(const struct ro_strv *a, const struct ro_strv *b);
 bool	ro_strv_contains(const struct ro_strv *sv, const char *s);
+/* Remove the first s (order is not kept); false when absent. */
+bool	ro_strv_remove(struct ro_strv *sv, const char *s);
 /* Join with sep into a new string (free()), "" for empty. NULL on ENOMEM. */
 char	*ro_strv_join(const struct ro_strv *sv, const char *sep);
 void	ro_strv_release(struct ro_strv *sv);
