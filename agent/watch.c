@@ -2,12 +2,10 @@
  * watch.c: a recursive inotify watcher of a spec folder (see watch.h and
  * docs/watch.md).
  *
- * Two tables: watched folders by watch descriptor (chained hash on wd),
- * and pending paths by name (chained hash) threaded on a list in order of
- * due time. Since every path's due time is its last event plus the same
- * debounce, moving a touched path to the tail keeps the list sorted: the
- * head is always the next one due. A repeated event for a pending path
- * costs one hash lookup and no allocation.
+ * Two tables: watched folders by watch descriptor (watchdir.c), and
+ * pending paths by name threaded on a list in order of due time
+ * (watchpend.c); this file reads the events, walks and rescans the tree,
+ * and follows the git refs of a work tree.
  */
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -29,84 +27,9 @@
 #include "roomops/strmap.h"
 #include "roomops/specset.h"
 #include "watch.h"
+#include "watch_impl.h"
 
 #include "../common/banned.h"
-
-#define TREE_MASK	(IN_CREATE | IN_CLOSE_WRITE | IN_ATTRIB | \
-	    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | \
-	    IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
-#define GIT_MASK	(IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_FROM | \
-	    IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | \
-	    IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
-#define FILE_EVENTS	(IN_CREATE | IN_CLOSE_WRITE | IN_ATTRIB | \
-	    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE)
-
-/*
- * ConfigMap and Secret volumes: every visible file is a symbolic link
- * through "..data", itself a link renamed over at each update.
- */
-#define K8S_DATA	"..data"
-
-#define GITFILE_MAX	4096		/* bytes of a .git file */
-#define DIR_BUCKETS_MIN	64
-
-enum wkind {
-	WK_TREE,			/* a folder of the watched tree */
-	WK_GITDIR,			/* the git dir: HEAD, packed-refs */
-	WK_GITREFS			/* refs/heads and folders below */
-};
-
-#define WG_HEAD		0x1u		/* WK_GITDIR: HEAD lives here */
-#define WG_PACKED	0x2u		/* WK_GITDIR: packed-refs lives here */
-
-struct wdir {
-	struct wdir	*next;		/* hash chain */
-	int		 wd;
-	unsigned char	 kind;		/* enum wkind */
-	unsigned char	 git;		/* WG_* */
-	unsigned char	 mark;		/* seen by the current rescan */
-	char		*path;		/* tree: relative, root ""; git: abs */
-};
-
-struct pend {
-	struct pend	*prev, *next;	/* due order, oldest first */
-	long long	 due;		/* ms */
-	char		*path;
-};
-
-struct ro_watch {
-	int		 fd;
-	int		 debounce;	/* ms */
-	char		*root;		/* canonical, no trailing slash */
-	size_t		 rootlen;
-	long long	 now;		/* ms, of the current call */
-
-	struct wdir	**dirs;		/* by wd */
-	size_t		 ndbuckets;	/* power of two */
-	size_t		 ndirs;
-	int		 rootwd;	/* -1: not watched */
-
-	struct ro_strmap pmap;		/* path -> struct pend */
-	size_t		 npend;
-	struct pend	*head, *tail;
-
-	bool		 rescan;	/* a rescan is scheduled ... */
-	long long	 rescan_due;	/* ... for then */
-	bool		 refmoved;
-	long long	 ref_due;
-	bool		 root_lost;
-	long long	 root_retry;
-	bool		 limit_logged;	/* limit warned since the last rescan */
-	bool		 path_logged;	/* over-long path warned */
-
-	bool		 git;
-	char		*gitdir;	/* canonical: HEAD */
-	char		*commondir;	/* canonical: refs/heads, packed-refs */
-
-	char		 abs[PATH_MAX];	/* scratch: absolute path being built */
-	char		 buf[RO_WATCH_READ_BYTES] __attribute__((
-			    aligned(__alignof__(struct inotify_event))));
-};
 
 static int	walk(struct ro_watch *, size_t, enum wkind, unsigned, bool,
 		    struct ro_err *);
@@ -229,306 +152,7 @@ done:
 
 /* The folder table. */
 
-static struct wdir *
-dir_find(const struct ro_watch *w, int wd)
-{
-	struct wdir	*d;
-
-	if (w->ndbuckets == 0)
-		return NULL;
-	for (d = w->dirs[(size_t)wd & (w->ndbuckets - 1)]; d != NULL;
-	    d = d->next)
-		if (d->wd == wd)
-			return d;
-	return NULL;
-}
-
-static int
-dir_grow(struct ro_watch *w)
-{
-	struct wdir	**nb, *d, *next;
-	size_t		  n = w->ndbuckets != 0 ? w->ndbuckets * 2 :
-			    DIR_BUCKETS_MIN, i, h;
-
-	if ((nb = calloc(n, sizeof(*nb))) == NULL)
-		return RO_ENOMEM;
-	for (i = 0; i < w->ndbuckets; i++) {
-		for (d = w->dirs[i]; d != NULL; d = next) {
-			next = d->next;
-			h = (size_t)d->wd & (n - 1);
-			d->next = nb[h];
-			nb[h] = d;
-		}
-	}
-	free(w->dirs);
-	w->dirs = nb;
-	w->ndbuckets = n;
-	return RO_OK;
-}
-
-/* Unlink and free d; rm: also remove its kernel watch. */
-static void
-dir_drop(struct ro_watch *w, struct wdir *d, bool rm)
-{
-	struct wdir	**pp;
-
-	for (pp = &w->dirs[(size_t)d->wd & (w->ndbuckets - 1)]; *pp != NULL;
-	    pp = &(*pp)->next) {
-		if (*pp == d) {
-			*pp = d->next;
-			break;
-		}
-	}
-	if (rm)
-		(void)inotify_rm_watch(w->fd, d->wd);	/* EINVAL: gone */
-	if (d->wd == w->rootwd)
-		w->rootwd = -1;
-	w->ndirs--;
-	free(d->path);
-	free(d);
-}
-
-/* Drop the tree folder rel and every folder below it. */
-static void
-dir_drop_tree(struct ro_watch *w, const char *rel)
-{
-	struct wdir	*d, *next;
-	size_t		 i, n = strlen(rel);
-
-	for (i = 0; i < w->ndbuckets; i++) {
-		for (d = w->dirs[i]; d != NULL; d = next) {
-			next = d->next;
-			if (d->kind == WK_TREE &&
-			    strncmp(d->path, rel, n) == 0 &&
-			    (d->path[n] == '\0' || d->path[n] == '/'))
-				dir_drop(w, d, true);
-		}
-	}
-}
-
-/* Drop every folder matching (all, or only those not marked). */
-static void
-dir_drop_all(struct ro_watch *w, bool unmarked_only)
-{
-	struct wdir	*d, *next;
-	size_t		 i;
-
-	for (i = 0; i < w->ndbuckets; i++) {
-		for (d = w->dirs[i]; d != NULL; d = next) {
-			next = d->next;
-			if (!unmarked_only || !d->mark)
-				dir_drop(w, d, true);
-		}
-	}
-}
-
-static void
-dir_unmark_all(struct ro_watch *w)
-{
-	struct wdir	*d;
-	size_t		 i;
-
-	for (i = 0; i < w->ndbuckets; i++)
-		for (d = w->dirs[i]; d != NULL; d = d->next)
-			d->mark = 0;
-}
-
-/*
- * Watch the folder in w->abs (length n). Returns the wd (> 0), 0 when
- * the folder is gone or unreadable (skipped; logged when unreadable), or
- * an error; for the root, a missing or unreadable folder is an error.
- */
-static int
-add_watch(struct ro_watch *w, size_t n, enum wkind kind, unsigned git,
-    struct ro_err *err)
-{
-	struct wdir	*d;
-	const char	*path;
-	bool		 is_root = kind == WK_TREE && n == w->rootlen;
-	size_t		 h;
-	int		 wd;
-
-	wd = inotify_add_watch(w->fd, w->abs, kind == WK_TREE ? TREE_MASK :
-	    GIT_MASK);
-	if (wd == -1) {
-		switch (errno) {
-		case ENOSPC:
-			return ro_err_set(err, RO_ERROR, "%s: inotify watch "
-			    "limit reached; raise fs.inotify.max_user_watches",
-			    w->abs);
-		case ENOMEM:
-			return ro_err_set(err, RO_ENOMEM, "out of memory");
-		case ENOENT:
-		case ENOTDIR:
-			if (is_root)
-				return ro_err_errno(err, RO_ENOTFOUND, "%s",
-				    w->abs);
-			return 0;		/* raced away: nothing to do */
-		case EACCES:
-			if (is_root)
-				return ro_err_errno(err, RO_EIO,
-				    "%s: cannot watch", w->abs);
-			log_warn("%s: not watched", w->abs);
-			return 0;
-		default:
-			return ro_err_errno(err, RO_EIO, "inotify_add_watch %s",
-			    w->abs);
-		}
-	}
-	path = kind == WK_TREE ? (n > w->rootlen ? w->abs + w->rootlen + 1 :
-	    "") : w->abs;
-	if ((d = dir_find(w, wd)) != NULL) {
-		/* already watched (a rescan, or moved under our feet) */
-		if (strcmp(d->path, path) != 0) {
-			char	*p;
-
-			if ((p = strdup(path)) == NULL)
-				return ro_err_set(err, RO_ENOMEM,
-				    "out of memory");
-			free(d->path);
-			d->path = p;
-		}
-		if (d->kind != kind)
-			d->git = 0;
-		d->kind = kind;
-		d->git |= git;
-		d->mark = 1;
-		if (is_root)
-			w->rootwd = wd;
-		return wd;
-	}
-	if (w->ndirs >= RO_WATCH_DIRS_MAX) {
-		(void)inotify_rm_watch(w->fd, wd);
-		return ro_err_set(err, RO_ETOOBIG, "%s: more than %d folders "
-		    "to watch", w->root, RO_WATCH_DIRS_MAX);
-	}
-	if ((w->ndirs >= w->ndbuckets && dir_grow(w) < 0) ||
-	    (d = calloc(1, sizeof(*d))) == NULL) {
-		(void)inotify_rm_watch(w->fd, wd);
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	}
-	if ((d->path = strdup(path)) == NULL) {
-		free(d);
-		(void)inotify_rm_watch(w->fd, wd);
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	}
-	d->wd = wd;
-	d->kind = kind;
-	d->git = git;
-	d->mark = 1;
-	h = (size_t)wd & (w->ndbuckets - 1);
-	d->next = w->dirs[h];
-	w->dirs[h] = d;
-	w->ndirs++;
-	if (is_root)
-		w->rootwd = wd;
-	return wd;
-}
-
 /* The pending paths. */
-
-static void
-list_unlink(struct ro_watch *w, struct pend *p)
-{
-	if (p->prev != NULL)
-		p->prev->next = p->next;
-	else
-		w->head = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
-	else
-		w->tail = p->prev;
-	p->prev = p->next = NULL;
-}
-
-static void
-list_append(struct ro_watch *w, struct pend *p)
-{
-	p->prev = w->tail;
-	p->next = NULL;
-	if (w->tail != NULL)
-		w->tail->next = p;
-	else
-		w->head = p;
-	w->tail = p;
-}
-
-static void
-pend_unhash(struct ro_watch *w, struct pend *p)
-{
-	ro_strmap_del(&w->pmap, p->path);
-	w->npend--;
-}
-
-static void
-pend_clear(struct ro_watch *w)
-{
-	struct pend	*p, *next;
-
-	for (p = w->head; p != NULL; p = next) {
-		next = p->next;
-		free(p->path);
-		free(p);
-	}
-	w->head = w->tail = NULL;
-	w->npend = 0;
-	ro_strmap_release(&w->pmap);
-}
-
-/* Everything pending is subsumed by a rescan at now + debounce. */
-static void
-schedule_rescan(struct ro_watch *w)
-{
-	pend_clear(w);
-	w->rescan = true;
-	w->rescan_due = w->now + w->debounce;
-}
-
-static void
-schedule_ref(struct ro_watch *w)
-{
-	w->refmoved = true;
-	w->ref_due = w->now + w->debounce;
-}
-
-/* Record an event on rel: due debounce ms from now. */
-static int
-pend(struct ro_watch *w, const char *rel, struct ro_err *err)
-{
-	struct pend	*p;
-
-	if (w->rescan)
-		return RO_OK;		/* the rescan will cover it */
-	if ((p = ro_strmap_get(&w->pmap, rel)) != NULL) {
-		p->due = w->now + w->debounce;
-		if (p != w->tail) {
-			list_unlink(w, p);
-			list_append(w, p);
-		}
-		return RO_OK;
-	}
-	if (w->npend >= RO_WATCH_PENDING_MAX) {
-		log_warnx("%s: more than %d changed paths pending, full rescan",
-		    w->root, RO_WATCH_PENDING_MAX);
-		schedule_rescan(w);
-		return RO_OK;
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		goto nomem;
-	if ((p->path = strdup(rel)) == NULL ||
-	    ro_strmap_put(&w->pmap, rel, p) < 0) {
-		free(p->path);
-		free(p);
-		goto nomem;
-	}
-	p->due = w->now + w->debounce;
-	w->npend++;
-	list_append(w, p);
-	return RO_OK;
-nomem:
-	schedule_rescan(w);
-	return ro_err_set(err, RO_ENOMEM, "out of memory");
-}
 
 /* Walking folders. */
 
@@ -557,7 +181,7 @@ walk(struct ro_watch *w, size_t n, enum wkind kind, unsigned depth,
 	bool		 isdir;
 	int		 wd, error = RO_OK;
 
-	if ((wd = add_watch(w, n, kind, 0, err)) <= 0)
+	if ((wd = ro_watchdir_add(w, n, kind, 0, err)) <= 0)
 		return wd;
 	if ((dir = opendir(w->abs)) == NULL) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -594,7 +218,8 @@ walk(struct ro_watch *w, size_t n, enum wkind kind, unsigned depth,
 				break;
 			}
 		} else if (report && kind == WK_TREE &&
-		    (error = pend(w, w->abs + w->rootlen + 1, err)) < 0) {
+		    (error = ro_watchpend_add(w, w->abs + w->rootlen + 1,
+		    err)) < 0) {
 			w->abs[n] = '\0';
 			break;
 		}
@@ -628,14 +253,15 @@ git_watch(struct ro_watch *w, struct ro_err *err)
 	if (set_abs(w, w->gitdir, "", &n) < 0)
 		return ro_err_set(err, RO_ETOOBIG, "%s: path too long",
 		    w->gitdir);
-	if ((wd = add_watch(w, n, WK_GITDIR, WG_HEAD | (same ? WG_PACKED : 0),
+	if ((wd = ro_watchdir_add(w, n, WK_GITDIR,
+	    WG_HEAD | (same ? WG_PACKED : 0),
 	    err)) < 0)
 		return wd;
 	if (!same) {
 		if (set_abs(w, w->commondir, "", &n) < 0)
 			return ro_err_set(err, RO_ETOOBIG, "%s: path too long",
 			    w->commondir);
-		if ((wd = add_watch(w, n, WK_GITDIR, WG_PACKED, err)) < 0)
+		if ((wd = ro_watchdir_add(w, n, WK_GITDIR, WG_PACKED, err)) < 0)
 			return wd;
 	}
 	if (set_abs(w, w->commondir, "refs/heads", &n) < 0)
@@ -668,7 +294,7 @@ walk_new(struct ro_watch *w, size_t n, enum wkind kind, unsigned depth,
 
 	if ((error = walk(w, n, kind, depth, kind == WK_TREE, &e)) >= 0)
 		return RO_OK;
-	schedule_rescan(w);
+	ro_watchpend_schedule_rescan(w);
 	if (error == RO_ENOMEM)
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
 	warn_limit(w, &e);
@@ -687,7 +313,7 @@ do_rescan(struct ro_watch *w, struct ro_err *err)
 	int		 error;
 
 	w->limit_logged = false;
-	dir_unmark_all(w);
+	ro_watchdir_unmark_all(w);
 	w->rootwd = -1;			/* set again when the root is there */
 	memcpy(w->abs, w->root, w->rootlen + 1);
 	error = walk(w, w->rootlen, WK_TREE, 0, false, &e);
@@ -702,7 +328,7 @@ do_rescan(struct ro_watch *w, struct ro_err *err)
 			    RO_WATCH_ROOT_RETRY_MS);
 		w->root_lost = true;
 		w->root_retry = w->now + RO_WATCH_ROOT_RETRY_MS;
-		dir_drop_all(w, false);
+		ro_watchdir_drop_all(w, false);
 		return RO_OK;
 	}
 	if (was_lost)
@@ -716,7 +342,7 @@ do_rescan(struct ro_watch *w, struct ro_err *err)
 			log_warnx("%s: git refs not watched: %s", w->root,
 			    e.msg);
 	}
-	dir_drop_all(w, true);
+	ro_watchdir_drop_all(w, true);
 	return RO_OK;
 }
 
@@ -729,8 +355,8 @@ root_gone(struct ro_watch *w, const char *why)
 		    w->root, why);
 	w->root_lost = true;
 	w->root_retry = w->now;
-	dir_drop_all(w, false);
-	schedule_rescan(w);
+	ro_watchdir_drop_all(w, false);
+	ro_watchpend_schedule_rescan(w);
 }
 
 /* Events. */
@@ -743,7 +369,7 @@ git_event(struct ro_watch *w, struct wdir *d, uint32_t mask,
 	int	error;
 
 	if (mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
-		schedule_ref(w);
+		ro_watchpend_schedule_ref(w);
 		return RO_OK;
 	}
 	if (name[0] == '\0')
@@ -751,7 +377,7 @@ git_event(struct ro_watch *w, struct wdir *d, uint32_t mask,
 	if (d->kind == WK_GITDIR) {
 		if (((d->git & WG_HEAD) && strcmp(name, "HEAD") == 0) ||
 		    ((d->git & WG_PACKED) && strcmp(name, "packed-refs") == 0))
-			schedule_ref(w);
+			ro_watchpend_schedule_ref(w);
 		return RO_OK;
 	}
 	/* WK_GITREFS: a branch ref; lock files are not refs yet */
@@ -763,7 +389,7 @@ git_event(struct ro_watch *w, struct wdir *d, uint32_t mask,
 		if ((error = walk_new(w, n, WK_GITREFS, 1, err)) < 0)
 			return error;
 	}
-	schedule_ref(w);
+	ro_watchpend_schedule_ref(w);
 	return RO_OK;
 }
 
@@ -788,20 +414,20 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 
 	if (mask & IN_Q_OVERFLOW) {
 		log_warnx("%s: inotify queue overflow, full rescan", w->root);
-		schedule_rescan(w);
+		ro_watchpend_schedule_rescan(w);
 		return RO_OK;
 	}
-	if ((d = dir_find(w, wd)) == NULL)
+	if ((d = ro_watchdir_find(w, wd)) == NULL)
 		return RO_OK;		/* a watch we dropped already */
 	if (mask & IN_IGNORED) {
 		/* the kernel removed the watch: deleted, unmounted */
 		if (wd == w->rootwd) {
-			dir_drop(w, d, false);
+			ro_watchdir_drop(w, d, false);
 			root_gone(w, "was removed");
 		} else {
 			if (d->kind != WK_TREE)
-				schedule_ref(w);
-			dir_drop(w, d, false);
+				ro_watchpend_schedule_ref(w);
+			ro_watchdir_drop(w, d, false);
 		}
 		return RO_OK;
 	}
@@ -809,7 +435,7 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 		if (wd == w->rootwd)
 			root_gone(w, "was unmounted");
 		else
-			schedule_rescan(w);
+			ro_watchpend_schedule_rescan(w);
 		return RO_OK;
 	}
 	if (d->kind != WK_TREE)
@@ -826,7 +452,7 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 		/* a Kubernetes volume swapped every file at once */
 		log_debug("%s: %s/%s replaced, full rescan", w->root,
 		    d->path, name);
-		schedule_rescan(w);
+		ro_watchpend_schedule_rescan(w);
 		return RO_OK;
 	}
 	if (ro_watch_is_hidden(name))
@@ -834,7 +460,7 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 	if (set_abs(w, w->root, d->path, &n) < 0 ||
 	    n + 2 + strlen(name) >= sizeof(w->abs)) {
 		warn_long(w, w->root, name);
-		schedule_rescan(w);
+		ro_watchpend_schedule_rescan(w);
 		return RO_OK;
 	}
 	w->abs[n] = '/';
@@ -842,7 +468,8 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 	n += 1 + strlen(name);
 	rel = w->abs + w->rootlen + 1;
 	if (!(mask & IN_ISDIR))
-		return (mask & FILE_EVENTS) ? pend(w, rel, err) : RO_OK;
+		return (mask & FILE_EVENTS) ? ro_watchpend_add(w, rel,
+		    err) : RO_OK;
 	if (mask & (IN_CREATE | IN_MOVED_TO)) {
 		/* watch it, then list it: files made before the watch count */
 		if (depth_of(rel) > RO_WATCH_DEPTH_MAX) {
@@ -854,10 +481,10 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 	if (mask & (IN_DELETE | IN_MOVED_FROM)) {
 		/* moved away: its watches would report under a stale name */
 		if (mask & IN_MOVED_FROM)
-			dir_drop_tree(w, rel);
+			ro_watchdir_drop_tree(w, rel);
 		w->abs[n] = '/';
 		w->abs[n + 1] = '\0';
-		return pend(w, rel, err);
+		return ro_watchpend_add(w, rel, err);
 	}
 	return RO_OK;
 }
@@ -948,7 +575,7 @@ ro_watch_free(struct ro_watch *w)
 		}
 	}
 	free(w->dirs);
-	pend_clear(w);
+	ro_watchpend_clear(w);
 	if (w->fd != -1)
 		close(w->fd);		/* drops every watch */
 	free(w->gitdir);
@@ -1001,7 +628,7 @@ ro_watch_feed(struct ro_watch *w, const void *buf, size_t len,
 		if (ev.len > (size_t)(end - p) - sizeof(ev)) {
 			log_warnx("%s: truncated inotify event, full rescan",
 			    w->root);
-			schedule_rescan(w);
+			ro_watchpend_schedule_rescan(w);
 			break;
 		}
 		name = p + sizeof(ev);
@@ -1083,9 +710,9 @@ ro_watch_take(struct ro_watch *w, long long now_ms, struct ro_strv *paths,
 	    (w->root_lost && !w->rescan && w->root_retry <= now_ms)) {
 		scheduled = w->rescan;
 		w->rescan = false;
-		pend_clear(w);
+		ro_watchpend_clear(w);
 		if ((error = do_rescan(w, err)) < 0) {
-			schedule_rescan(w);
+			ro_watchpend_schedule_rescan(w);
 			return error;
 		}
 		/* a retry that finds no root again has nothing new to say */
@@ -1102,12 +729,12 @@ ro_watch_take(struct ro_watch *w, long long now_ms, struct ro_strv *paths,
 		w->refmoved = false;
 	}
 	while ((p = w->head) != NULL && p->due <= now_ms) {
-		list_unlink(w, p);
-		pend_unhash(w, p);
+		ro_watchpend_list_unlink(w, p);
+		ro_watchpend_unhash(w, p);
 		path = p->path;
 		free(p);
 		if (ro_strv_push_owned(paths, path) < 0) {
-			schedule_rescan(w);
+			ro_watchpend_schedule_rescan(w);
 			return ro_err_set(err, RO_ENOMEM, "out of memory");
 		}
 	}
