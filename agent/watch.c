@@ -2,10 +2,10 @@
  * watch.c: a recursive inotify watcher of a spec folder (see watch.h and
  * docs/watch.md).
  *
- * Two tables: watched folders by watch descriptor (a strmap keyed by the
- * wd in decimal, the folders also on a list to visit them all), and the
- * pending paths (watchpend.c: the debounce set). The Git directories of
- * a work tree are found by libgit2 (watchgit.c).
+ * Two tables: watched folders by watch descriptor (watchdir.c), and
+ * pending paths by name threaded on a list in order of due time
+ * (watchpend.c); this file reads the events, walks and rescans the tree,
+ * and follows the git refs of a work tree.
  */
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -19,295 +19,140 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <git2.h>
+
 #include "roomops/buf.h"
 #include "roomops/file.h"
 #include "roomops/log.h"
-#include "roomops/specset.h"
 #include "roomops/strmap.h"
+#include "roomops/specset.h"
 #include "watch.h"
-#include "watchgit.h"
-#include "watchpend.h"
+#include "watch_impl.h"
 
 #include "../common/banned.h"
-
-#define TREE_MASK	(IN_CREATE | IN_CLOSE_WRITE | IN_ATTRIB | \
-	    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | \
-	    IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
-#define GIT_MASK	(IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_FROM | \
-	    IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | \
-	    IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
-#define FILE_EVENTS	(IN_CREATE | IN_CLOSE_WRITE | IN_ATTRIB | \
-	    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE)
-
-/*
- * ConfigMap and Secret volumes: every visible file is a symbolic link
- * through "..data", itself a link renamed over at each update.
- */
-#define K8S_DATA	"..data"
-
-#define WD_KEY_SIZE	16		/* "%d" of a wd, and its NUL */
-
-enum wkind {
-	WK_TREE,			/* a folder of the watched tree */
-	WK_GITDIR,			/* the git dir: HEAD, packed-refs */
-	WK_GITREFS			/* refs/heads and folders below */
-};
-
-#define WG_HEAD		0x1u		/* WK_GITDIR: HEAD lives here */
-#define WG_PACKED	0x2u		/* WK_GITDIR: packed-refs lives here */
-
-struct wdir {
-	struct wdir	*prev, *next;	/* every folder */
-	int		 wd;
-	unsigned char	 kind;		/* enum wkind */
-	unsigned char	 git;		/* WG_* */
-	unsigned char	 mark;		/* seen by the current rescan */
-	char		*path;		/* tree: relative, root ""; git: abs */
-};
-
-struct ro_watch {
-	int		 fd;
-	int		 debounce;	/* ms */
-	char		*root;		/* canonical, no trailing slash */
-	size_t		 rootlen;
-	long long	 now;		/* ms, of the current call */
-
-	struct ro_strmap dirs;		/* wd in decimal -> struct wdir */
-	struct wdir	*dlist;		/* every folder */
-	int		 rootwd;	/* -1: not watched */
-
-	struct ro_watchpend pend;	/* changed paths, by due time */
-
-	bool		 rescan;	/* a rescan is scheduled ... */
-	long long	 rescan_due;	/* ... for then */
-	bool		 refmoved;
-	long long	 ref_due;
-	bool		 root_lost;
-	long long	 root_retry;
-	bool		 limit_logged;	/* limit warned since the last rescan */
-	bool		 path_logged;	/* over-long path warned */
-
-	bool		 git;
-	char		*gitdir;	/* canonical: HEAD */
-	char		*commondir;	/* canonical: refs/heads, packed-refs */
-
-	char		 abs[PATH_MAX];	/* scratch: absolute path being built */
-	char		 buf[RO_WATCH_READ_BYTES] __attribute__((
-			    aligned(__alignof__(struct inotify_event))));
-};
 
 static int	walk(struct ro_watch *, size_t, enum wkind, unsigned, bool,
 		    struct ro_err *);
 
-/* The folder table. */
+/* Names. */
 
-static void
-wd_key(char key[WD_KEY_SIZE], int wd)
+static bool
+ends_with(const char *s, size_t n, const char *suffix)
 {
-	snprintf(key, WD_KEY_SIZE, "%d", wd);
+	size_t	m = strlen(suffix);
+
+	return n > m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-static struct wdir *
-dir_find(const struct ro_watch *w, int wd)
+bool
+ro_watch_is_hidden(const char *name)
 {
-	char	key[WD_KEY_SIZE];
+	size_t	n = strlen(name);
 
-	wd_key(key, wd);
-	return ro_strmap_get(&w->dirs, key);
+	if (n == 0 || name[0] == '.')
+		return true;
+	if (name[0] == '#' && name[n - 1] == '#')
+		return true;
+	if (name[n - 1] == '~' || strcmp(name, "4913") == 0)
+		return true;
+	return ends_with(name, n, ".swp") || ends_with(name, n, ".swx") ||
+	    ends_with(name, n, ".tmp") || ends_with(name, n, "___jb_tmp___") ||
+	    ends_with(name, n, "___jb_old___");
 }
 
-/* Unlink and free d; rm: also remove its kernel watch. */
-static void
-dir_drop(struct ro_watch *w, struct wdir *d, bool rm)
+bool
+ro_watch_is_spec(const char *relpath)
 {
-	char		key[WD_KEY_SIZE];
+	char		 part[NAME_MAX + 1];
+	const char	*p = relpath, *slash;
+	size_t		 n;
 
-	wd_key(key, d->wd);
-	(void)ro_strmap_del(&w->dirs, key);
-	if (d->prev != NULL)
-		d->prev->next = d->next;
-	else
-		w->dlist = d->next;
-	if (d->next != NULL)
-		d->next->prev = d->prev;
-	if (rm)
-		(void)inotify_rm_watch(w->fd, d->wd);	/* EINVAL: gone */
-	if (d->wd == w->rootwd)
-		w->rootwd = -1;
-	free(d->path);
-	free(d);
-}
-
-/* Drop the tree folder rel and every folder below it. */
-static void
-dir_drop_tree(struct ro_watch *w, const char *rel)
-{
-	struct wdir	*d, *next;
-	size_t		 n = strlen(rel);
-
-	for (d = w->dlist; d != NULL; d = next) {
-		next = d->next;
-		if (d->kind == WK_TREE && strncmp(d->path, rel, n) == 0 &&
-		    (d->path[n] == '\0' || d->path[n] == '/'))
-			dir_drop(w, d, true);
+	if (relpath == NULL || relpath[0] == '\0')
+		return false;
+	for (;;) {
+		slash = strchr(p, '/');
+		n = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || n > NAME_MAX)
+			return false;	/* "a//b", "dir/", absurd names */
+		memcpy(part, p, n);
+		part[n] = '\0';
+		if (ro_watch_is_hidden(part))
+			return false;
+		if (slash == NULL)
+			break;
+		p = slash + 1;
 	}
+	return ro_specset_is_spec_name(part);
 }
 
-/* Drop every folder matching (all, or only those not marked). */
-static void
-dir_drop_all(struct ro_watch *w, bool unmarked_only)
+bool
+ro_watch_is_git_worktree(const char *root)
 {
-	struct wdir	*d, *next;
+	struct ro_buf	 b = RO_BUF_INIT;
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	bool		 yes = false;
+	int		 n;
 
-	for (d = w->dlist; d != NULL; d = next) {
-		next = d->next;
-		if (!unmarked_only || !d->mark)
-			dir_drop(w, d, true);
-	}
+	n = snprintf(path, sizeof(path), "%s/.git", root);
+	if (n < 0 || (size_t)n >= sizeof(path) || stat(path, &st) == -1)
+		return false;
+	if (S_ISDIR(st.st_mode))
+		return true;
+	if (S_ISREG(st.st_mode) && ro_file_read(path, GITFILE_MAX, &b,
+	    NULL) == RO_OK)
+		yes = strncmp(ro_buf_cstr(&b), "gitdir:", 7) == 0;
+	ro_buf_release(&b);
+	return yes;
 }
 
-static void
-dir_unmark_all(struct ro_watch *w)
+/* A canonical copy of path (libgit2's ends in '/') in *out. */
+static int
+canonical(char **out, const char *path, struct ro_err *err)
 {
-	struct wdir	*d;
+	char	real[PATH_MAX];
 
-	for (d = w->dlist; d != NULL; d = d->next)
-		d->mark = 0;
+	if (realpath(path, real) == NULL)
+		return ro_err_errno(err, errno == ENOENT ? RO_ENOTFOUND :
+		    RO_EIO, "%s", path);
+	if ((*out = strdup(real)) == NULL)
+		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	return RO_OK;
 }
 
 /*
- * Watch the folder in w->abs (length n). Returns the wd (> 0), 0 when
- * the folder is gone or unreadable (skipped; logged when unreadable), or
- * an error; for the root, a missing or unreadable folder is an error.
+ * Find the git dir (HEAD) and the common dir (refs) of the work tree,
+ * through libgit2's repository discovery (a .git folder, a "gitdir:" file
+ * of a linked work tree and its commondir), the root only, no search up.
  */
 static int
-add_watch(struct ro_watch *w, size_t n, enum wkind kind, unsigned git,
-    struct ro_err *err)
+git_resolve(struct ro_watch *w, struct ro_err *err)
 {
-	struct wdir	*d;
-	const char	*path;
-	bool		 is_root = kind == WK_TREE && n == w->rootlen;
-	char		 key[WD_KEY_SIZE];
-	int		 wd;
+	git_repository		*repo = NULL;
+	const git_error		*ge;
+	int			 error;
 
-	wd = inotify_add_watch(w->fd, w->abs, kind == WK_TREE ? TREE_MASK :
-	    GIT_MASK);
-	if (wd == -1) {
-		switch (errno) {
-		case ENOSPC:
-			return ro_err_set(err, RO_ERROR, "%s: inotify watch "
-			    "limit reached; raise fs.inotify.max_user_watches",
-			    w->abs);
-		case ENOMEM:
-			return ro_err_set(err, RO_ENOMEM, "out of memory");
-		case ENOENT:
-		case ENOTDIR:
-			if (is_root)
-				return ro_err_errno(err, RO_ENOTFOUND, "%s",
-				    w->abs);
-			return 0;		/* raced away: nothing to do */
-		case EACCES:
-			if (is_root)
-				return ro_err_errno(err, RO_EIO,
-				    "%s: cannot watch", w->abs);
-			log_warn("%s: not watched", w->abs);
-			return 0;
-		default:
-			return ro_err_errno(err, RO_EIO, "inotify_add_watch %s",
-			    w->abs);
-		}
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, w->root,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		ge = git_error_last();
+		error = ro_err_set(err, RO_ENOTFOUND, "%s: %s", w->root,
+		    ge != NULL ? ge->message : "not a Git repository");
+		goto done;
 	}
-	path = kind == WK_TREE ? (n > w->rootlen ? w->abs + w->rootlen + 1 :
-	    "") : w->abs;
-	if ((d = dir_find(w, wd)) != NULL) {
-		/* already watched (a rescan, or moved under our feet) */
-		if (strcmp(d->path, path) != 0) {
-			char	*p;
-
-			if ((p = strdup(path)) == NULL)
-				return ro_err_set(err, RO_ENOMEM,
-				    "out of memory");
-			free(d->path);
-			d->path = p;
-		}
-		if (d->kind != kind)
-			d->git = 0;
-		d->kind = kind;
-		d->git |= git;
-		d->mark = 1;
-		if (is_root)
-			w->rootwd = wd;
-		return wd;
-	}
-	if (w->dirs.n >= RO_WATCH_DIRS_MAX) {
-		(void)inotify_rm_watch(w->fd, wd);
-		return ro_err_set(err, RO_ETOOBIG, "%s: more than %d folders "
-		    "to watch", w->root, RO_WATCH_DIRS_MAX);
-	}
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		(void)inotify_rm_watch(w->fd, wd);
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	}
-	wd_key(key, wd);
-	if ((d->path = strdup(path)) == NULL ||
-	    ro_strmap_put(&w->dirs, key, d) < 0) {
-		free(d->path);
-		free(d);
-		(void)inotify_rm_watch(w->fd, wd);
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	}
-	d->wd = wd;
-	d->kind = kind;
-	d->git = git;
-	d->mark = 1;
-	d->next = w->dlist;
-	if (w->dlist != NULL)
-		w->dlist->prev = d;
-	w->dlist = d;
-	if (is_root)
-		w->rootwd = wd;
-	return wd;
+	if ((error = canonical(&w->gitdir, git_repository_path(repo),
+	    err)) < 0)
+		goto done;
+	error = canonical(&w->commondir, git_repository_commondir(repo), err);
+done:
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return error;
 }
+
+/* The folder table. */
 
 /* The pending paths. */
-
-/* Everything pending is subsumed by a rescan at now + debounce. */
-static void
-schedule_rescan(struct ro_watch *w)
-{
-	ro_watchpend_clear(&w->pend);
-	w->rescan = true;
-	w->rescan_due = w->now + w->debounce;
-}
-
-static void
-schedule_ref(struct ro_watch *w)
-{
-	w->refmoved = true;
-	w->ref_due = w->now + w->debounce;
-}
-
-/* Record an event on rel: due debounce ms from now. */
-static int
-pend(struct ro_watch *w, const char *rel, struct ro_err *err)
-{
-	int	error;
-
-	if (w->rescan)
-		return RO_OK;		/* the rescan will cover it */
-	error = ro_watchpend_touch(&w->pend, rel, w->now + w->debounce);
-	if (error == RO_ETOOBIG) {
-		log_warnx("%s: more than %d changed paths pending, full rescan",
-		    w->root, RO_WATCH_PENDING_MAX);
-		schedule_rescan(w);
-		return RO_OK;
-	}
-	if (error < 0) {
-		schedule_rescan(w);
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
-	}
-	return RO_OK;
-}
 
 /* Walking folders. */
 
@@ -336,7 +181,7 @@ walk(struct ro_watch *w, size_t n, enum wkind kind, unsigned depth,
 	bool		 isdir;
 	int		 wd, error = RO_OK;
 
-	if ((wd = add_watch(w, n, kind, 0, err)) <= 0)
+	if ((wd = ro_watchdir_add(w, n, kind, 0, err)) <= 0)
 		return wd;
 	if ((dir = opendir(w->abs)) == NULL) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -373,7 +218,8 @@ walk(struct ro_watch *w, size_t n, enum wkind kind, unsigned depth,
 				break;
 			}
 		} else if (report && kind == WK_TREE &&
-		    (error = pend(w, w->abs + w->rootlen + 1, err)) < 0) {
+		    (error = ro_watchpend_add(w, w->abs + w->rootlen + 1,
+		    err)) < 0) {
 			w->abs[n] = '\0';
 			break;
 		}
@@ -407,14 +253,15 @@ git_watch(struct ro_watch *w, struct ro_err *err)
 	if (set_abs(w, w->gitdir, "", &n) < 0)
 		return ro_err_set(err, RO_ETOOBIG, "%s: path too long",
 		    w->gitdir);
-	if ((wd = add_watch(w, n, WK_GITDIR, WG_HEAD | (same ? WG_PACKED : 0),
+	if ((wd = ro_watchdir_add(w, n, WK_GITDIR,
+	    WG_HEAD | (same ? WG_PACKED : 0),
 	    err)) < 0)
 		return wd;
 	if (!same) {
 		if (set_abs(w, w->commondir, "", &n) < 0)
 			return ro_err_set(err, RO_ETOOBIG, "%s: path too long",
 			    w->commondir);
-		if ((wd = add_watch(w, n, WK_GITDIR, WG_PACKED, err)) < 0)
+		if ((wd = ro_watchdir_add(w, n, WK_GITDIR, WG_PACKED, err)) < 0)
 			return wd;
 	}
 	if (set_abs(w, w->commondir, "refs/heads", &n) < 0)
@@ -447,7 +294,7 @@ walk_new(struct ro_watch *w, size_t n, enum wkind kind, unsigned depth,
 
 	if ((error = walk(w, n, kind, depth, kind == WK_TREE, &e)) >= 0)
 		return RO_OK;
-	schedule_rescan(w);
+	ro_watchpend_schedule_rescan(w);
 	if (error == RO_ENOMEM)
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
 	warn_limit(w, &e);
@@ -466,7 +313,7 @@ do_rescan(struct ro_watch *w, struct ro_err *err)
 	int		 error;
 
 	w->limit_logged = false;
-	dir_unmark_all(w);
+	ro_watchdir_unmark_all(w);
 	w->rootwd = -1;			/* set again when the root is there */
 	memcpy(w->abs, w->root, w->rootlen + 1);
 	error = walk(w, w->rootlen, WK_TREE, 0, false, &e);
@@ -481,7 +328,7 @@ do_rescan(struct ro_watch *w, struct ro_err *err)
 			    RO_WATCH_ROOT_RETRY_MS);
 		w->root_lost = true;
 		w->root_retry = w->now + RO_WATCH_ROOT_RETRY_MS;
-		dir_drop_all(w, false);
+		ro_watchdir_drop_all(w, false);
 		return RO_OK;
 	}
 	if (was_lost)
@@ -495,7 +342,7 @@ do_rescan(struct ro_watch *w, struct ro_err *err)
 			log_warnx("%s: git refs not watched: %s", w->root,
 			    e.msg);
 	}
-	dir_drop_all(w, true);
+	ro_watchdir_drop_all(w, true);
 	return RO_OK;
 }
 
@@ -508,8 +355,8 @@ root_gone(struct ro_watch *w, const char *why)
 		    w->root, why);
 	w->root_lost = true;
 	w->root_retry = w->now;
-	dir_drop_all(w, false);
-	schedule_rescan(w);
+	ro_watchdir_drop_all(w, false);
+	ro_watchpend_schedule_rescan(w);
 }
 
 /* Events. */
@@ -522,7 +369,7 @@ git_event(struct ro_watch *w, struct wdir *d, uint32_t mask,
 	int	error;
 
 	if (mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
-		schedule_ref(w);
+		ro_watchpend_schedule_ref(w);
 		return RO_OK;
 	}
 	if (name[0] == '\0')
@@ -530,11 +377,11 @@ git_event(struct ro_watch *w, struct wdir *d, uint32_t mask,
 	if (d->kind == WK_GITDIR) {
 		if (((d->git & WG_HEAD) && strcmp(name, "HEAD") == 0) ||
 		    ((d->git & WG_PACKED) && strcmp(name, "packed-refs") == 0))
-			schedule_ref(w);
+			ro_watchpend_schedule_ref(w);
 		return RO_OK;
 	}
 	/* WK_GITREFS: a branch ref; lock files are not refs yet */
-	if (name[0] == '.' || ro_watch_ends_with(name, ".lock"))
+	if (name[0] == '.' || ends_with(name, strlen(name), ".lock"))
 		return RO_OK;
 	if ((mask & IN_ISDIR) && (mask & (IN_CREATE | IN_MOVED_TO))) {
 		if (set_abs(w, d->path, name, &n) < 0)
@@ -542,7 +389,7 @@ git_event(struct ro_watch *w, struct wdir *d, uint32_t mask,
 		if ((error = walk_new(w, n, WK_GITREFS, 1, err)) < 0)
 			return error;
 	}
-	schedule_ref(w);
+	ro_watchpend_schedule_ref(w);
 	return RO_OK;
 }
 
@@ -567,20 +414,20 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 
 	if (mask & IN_Q_OVERFLOW) {
 		log_warnx("%s: inotify queue overflow, full rescan", w->root);
-		schedule_rescan(w);
+		ro_watchpend_schedule_rescan(w);
 		return RO_OK;
 	}
-	if ((d = dir_find(w, wd)) == NULL)
+	if ((d = ro_watchdir_find(w, wd)) == NULL)
 		return RO_OK;		/* a watch we dropped already */
 	if (mask & IN_IGNORED) {
 		/* the kernel removed the watch: deleted, unmounted */
 		if (wd == w->rootwd) {
-			dir_drop(w, d, false);
+			ro_watchdir_drop(w, d, false);
 			root_gone(w, "was removed");
 		} else {
 			if (d->kind != WK_TREE)
-				schedule_ref(w);
-			dir_drop(w, d, false);
+				ro_watchpend_schedule_ref(w);
+			ro_watchdir_drop(w, d, false);
 		}
 		return RO_OK;
 	}
@@ -588,7 +435,7 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 		if (wd == w->rootwd)
 			root_gone(w, "was unmounted");
 		else
-			schedule_rescan(w);
+			ro_watchpend_schedule_rescan(w);
 		return RO_OK;
 	}
 	if (d->kind != WK_TREE)
@@ -605,7 +452,7 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 		/* a Kubernetes volume swapped every file at once */
 		log_debug("%s: %s/%s replaced, full rescan", w->root,
 		    d->path, name);
-		schedule_rescan(w);
+		ro_watchpend_schedule_rescan(w);
 		return RO_OK;
 	}
 	if (ro_watch_is_hidden(name))
@@ -613,7 +460,7 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 	if (set_abs(w, w->root, d->path, &n) < 0 ||
 	    n + 2 + strlen(name) >= sizeof(w->abs)) {
 		warn_long(w, w->root, name);
-		schedule_rescan(w);
+		ro_watchpend_schedule_rescan(w);
 		return RO_OK;
 	}
 	w->abs[n] = '/';
@@ -621,7 +468,8 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 	n += 1 + strlen(name);
 	rel = w->abs + w->rootlen + 1;
 	if (!(mask & IN_ISDIR))
-		return (mask & FILE_EVENTS) ? pend(w, rel, err) : RO_OK;
+		return (mask & FILE_EVENTS) ? ro_watchpend_add(w, rel,
+		    err) : RO_OK;
 	if (mask & (IN_CREATE | IN_MOVED_TO)) {
 		/* watch it, then list it: files made before the watch count */
 		if (depth_of(rel) > RO_WATCH_DEPTH_MAX) {
@@ -633,10 +481,10 @@ handle(struct ro_watch *w, int wd, uint32_t mask, const char *name,
 	if (mask & (IN_DELETE | IN_MOVED_FROM)) {
 		/* moved away: its watches would report under a stale name */
 		if (mask & IN_MOVED_FROM)
-			dir_drop_tree(w, rel);
+			ro_watchdir_drop_tree(w, rel);
 		w->abs[n] = '/';
 		w->abs[n + 1] = '\0';
-		return pend(w, rel, err);
+		return ro_watchpend_add(w, rel, err);
 	}
 	return RO_OK;
 }
@@ -670,7 +518,6 @@ ro_watch_new(struct ro_watch **out, const char *root, int debounce_ms,
 		return ro_err_set(err, RO_ENOMEM, "out of memory");
 	w->fd = -1;
 	w->rootwd = -1;
-	w->pend.max = RO_WATCH_PENDING_MAX;
 	w->debounce = debounce_ms;
 	if ((w->root = strdup(real)) == NULL) {
 		error = ro_err_set(err, RO_ENOMEM, "out of memory");
@@ -691,8 +538,7 @@ ro_watch_new(struct ro_watch **out, const char *root, int debounce_ms,
 	if (ro_watch_is_git_worktree(w->root)) {
 		struct ro_err	e = RO_ERR_INIT;
 
-		if ((error = ro_watchgit_dirs(w->root, &w->gitdir,
-		    &w->commondir, &e)) == RO_ENOMEM) {
+		if ((error = git_resolve(w, &e)) == RO_ENOMEM) {
 			error = ro_err_set(err, RO_ENOMEM, "out of memory");
 			goto done;
 		}
@@ -717,16 +563,19 @@ void
 ro_watch_free(struct ro_watch *w)
 {
 	struct wdir	*d, *next;
+	size_t		 i;
 
 	if (w == NULL)
 		return;
-	for (d = w->dlist; d != NULL; d = next) {
-		next = d->next;
-		free(d->path);
-		free(d);
+	for (i = 0; i < w->ndbuckets; i++) {
+		for (d = w->dirs[i]; d != NULL; d = next) {
+			next = d->next;
+			free(d->path);
+			free(d);
+		}
 	}
-	ro_strmap_release(&w->dirs);
-	ro_watchpend_clear(&w->pend);
+	free(w->dirs);
+	ro_watchpend_clear(w);
 	if (w->fd != -1)
 		close(w->fd);		/* drops every watch */
 	free(w->gitdir);
@@ -756,13 +605,13 @@ ro_watch_is_git(const struct ro_watch *w)
 size_t
 ro_watch_pending(const struct ro_watch *w)
 {
-	return ro_watchpend_count(&w->pend);
+	return w->npend;
 }
 
 size_t
 ro_watch_ndirs(const struct ro_watch *w)
 {
-	return w->dirs.n;
+	return w->ndirs;
 }
 
 int
@@ -779,7 +628,7 @@ ro_watch_feed(struct ro_watch *w, const void *buf, size_t len,
 		if (ev.len > (size_t)(end - p) - sizeof(ev)) {
 			log_warnx("%s: truncated inotify event, full rescan",
 			    w->root);
-			schedule_rescan(w);
+			ro_watchpend_schedule_rescan(w);
 			break;
 		}
 		name = p + sizeof(ev);
@@ -831,7 +680,8 @@ ro_watch_timeout_ms(const struct ro_watch *w, long long now_ms)
 {
 	long long	next = -1;
 
-	next = ro_watchpend_next_due(&w->pend);
+	if (w->head != NULL)
+		next = w->head->due;
 	if (w->rescan && (next == -1 || w->rescan_due < next))
 		next = w->rescan_due;
 	if (w->refmoved && (next == -1 || w->ref_due < next))
@@ -849,6 +699,8 @@ int
 ro_watch_take(struct ro_watch *w, long long now_ms, struct ro_strv *paths,
     unsigned *flags, struct ro_err *err)
 {
+	struct pend	*p;
+	char		*path;
 	bool		 scheduled;
 	int		 error;
 
@@ -858,9 +710,9 @@ ro_watch_take(struct ro_watch *w, long long now_ms, struct ro_strv *paths,
 	    (w->root_lost && !w->rescan && w->root_retry <= now_ms)) {
 		scheduled = w->rescan;
 		w->rescan = false;
-		ro_watchpend_clear(&w->pend);
+		ro_watchpend_clear(w);
 		if ((error = do_rescan(w, err)) < 0) {
-			schedule_rescan(w);
+			ro_watchpend_schedule_rescan(w);
 			return error;
 		}
 		/* a retry that finds no root again has nothing new to say */
@@ -876,9 +728,15 @@ ro_watch_take(struct ro_watch *w, long long now_ms, struct ro_strv *paths,
 		*flags |= RO_WATCH_REF_MOVED;
 		w->refmoved = false;
 	}
-	if (ro_watchpend_take(&w->pend, now_ms, paths) < 0) {
-		schedule_rescan(w);
-		return ro_err_set(err, RO_ENOMEM, "out of memory");
+	while ((p = w->head) != NULL && p->due <= now_ms) {
+		ro_watchpend_list_unlink(w, p);
+		ro_watchpend_unhash(w, p);
+		path = p->path;
+		free(p);
+		if (ro_strv_push_owned(paths, path) < 0) {
+			ro_watchpend_schedule_rescan(w);
+			return ro_err_set(err, RO_ENOMEM, "out of memory");
+		}
 	}
 	return RO_OK;
 }

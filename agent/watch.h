@@ -152,9 +152,7 @@ bool	ro_watch_is_hidden(const char *name);
  * it) and no component is hidden?
  */
 bool	ro_watch_is_spec(const char *relpath);
-/* Is root the top of a Git work tree that libgit2 opens (watchgit.c)? */
+/* Is root a Git work tree: has root/.git as a folder or a "gitdir:" file? */
 bool	ro_watch_is_git_worktree(const char *root);
-/* Does name end with suffix (and hold more than it)? */
-bool	ro_watch_ends_with(const char *name, const char *suffix);
 
 #endif

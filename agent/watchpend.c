@@ -1,111 +1,127 @@
-/* watchpend.c: the debounce set of the watcher (strmap + due list). */
+/*
+ * watchpend.c: the watcher's pending paths, by name (the string map) and
+ * threaded on a list in order of due time. Every path's due time is its
+ * last event plus the same debounce, so moving a touched path to the tail
+ * keeps the list sorted: the head is always the next one due, and a
+ * repeated event costs one lookup and no allocation. Rescans and moved
+ * git refs are scheduled here too.
+ */
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "roomops/err.h"
-
-#include "watchpend.h"
+#include "roomops/log.h"
+#include "roomops/strmap.h"
+#include "watch_impl.h"
 
 #include "../common/banned.h"
 
-struct ro_watchpend_ent {
-	struct ro_watchpend_ent	*prev, *next;	/* due order, oldest first */
-	long long		 due;		/* ms */
-	char			*path;
-};
-
-static void
-list_unlink(struct ro_watchpend *ps, struct ro_watchpend_ent *p)
+void
+ro_watchpend_list_unlink(struct ro_watch *w, struct pend *p)
 {
 	if (p->prev != NULL)
 		p->prev->next = p->next;
 	else
-		ps->head = p->next;
+		w->head = p->next;
 	if (p->next != NULL)
 		p->next->prev = p->prev;
 	else
-		ps->tail = p->prev;
+		w->tail = p->prev;
 	p->prev = p->next = NULL;
 }
 
 static void
-list_append(struct ro_watchpend *ps, struct ro_watchpend_ent *p)
+list_append(struct ro_watch *w, struct pend *p)
 {
-	p->prev = ps->tail;
+	p->prev = w->tail;
 	p->next = NULL;
-	if (ps->tail != NULL)
-		ps->tail->next = p;
+	if (w->tail != NULL)
+		w->tail->next = p;
 	else
-		ps->head = p;
-	ps->tail = p;
-}
-
-size_t
-ro_watchpend_count(const struct ro_watchpend *ps)
-{
-	return ps->by_path.n;
-}
-
-int
-ro_watchpend_touch(struct ro_watchpend *ps, const char *path, long long due)
-{
-	struct ro_watchpend_ent	*p;
-
-	if ((p = ro_strmap_get(&ps->by_path, path)) != NULL) {
-		p->due = due;
-		if (p != ps->tail) {
-			list_unlink(ps, p);
-			list_append(ps, p);
-		}
-		return RO_OK;
-	}
-	if (ps->by_path.n >= ps->max)
-		return RO_ETOOBIG;
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return RO_ENOMEM;
-	if ((p->path = strdup(path)) == NULL ||
-	    ro_strmap_put(&ps->by_path, path, p) < 0) {
-		free(p->path);
-		free(p);
-		return RO_ENOMEM;
-	}
-	p->due = due;
-	list_append(ps, p);
-	return RO_OK;
-}
-
-long long
-ro_watchpend_next_due(const struct ro_watchpend *ps)
-{
-	return ps->head != NULL ? ps->head->due : -1;
-}
-
-int
-ro_watchpend_take(struct ro_watchpend *ps, long long now, struct ro_strv *out)
-{
-	struct ro_watchpend_ent	*p;
-
-	while ((p = ps->head) != NULL && p->due <= now) {
-		if (ro_strv_push(out, p->path) < 0)
-			return RO_ENOMEM;
-		list_unlink(ps, p);
-		(void)ro_strmap_del(&ps->by_path, p->path);
-		free(p->path);
-		free(p);
-	}
-	return RO_OK;
+		w->head = p;
+	w->tail = p;
 }
 
 void
-ro_watchpend_clear(struct ro_watchpend *ps)
+ro_watchpend_unhash(struct ro_watch *w, struct pend *p)
 {
-	struct ro_watchpend_ent	*p, *next;
+	ro_strmap_del(&w->pmap, p->path);
+	w->npend--;
+}
 
-	for (p = ps->head; p != NULL; p = next) {
+void
+ro_watchpend_clear(struct ro_watch *w)
+{
+	struct pend	*p, *next;
+
+	for (p = w->head; p != NULL; p = next) {
 		next = p->next;
 		free(p->path);
 		free(p);
 	}
-	ps->head = ps->tail = NULL;
-	ro_strmap_release(&ps->by_path);
+	w->head = w->tail = NULL;
+	w->npend = 0;
+	ro_strmap_release(&w->pmap);
+}
+
+/* Everything pending is subsumed by a rescan at now + debounce. */
+void
+ro_watchpend_schedule_rescan(struct ro_watch *w)
+{
+	ro_watchpend_clear(w);
+	w->rescan = true;
+	w->rescan_due = w->now + w->debounce;
+}
+
+void
+ro_watchpend_schedule_ref(struct ro_watch *w)
+{
+	w->refmoved = true;
+	w->ref_due = w->now + w->debounce;
+}
+
+/* Record an event on rel: due debounce ms from now. */
+int
+ro_watchpend_add(struct ro_watch *w, const char *rel, struct ro_err *err)
+{
+	struct pend	*p;
+
+	if (w->rescan)
+		return RO_OK;		/* the rescan will cover it */
+	if ((p = ro_strmap_get(&w->pmap, rel)) != NULL) {
+		p->due = w->now + w->debounce;
+		if (p != w->tail) {
+			ro_watchpend_list_unlink(w, p);
+			list_append(w, p);
+		}
+		return RO_OK;
+	}
+	if (w->npend >= RO_WATCH_PENDING_MAX) {
+		log_warnx("%s: more than %d changed paths pending, full rescan",
+		    w->root, RO_WATCH_PENDING_MAX);
+		ro_watchpend_schedule_rescan(w);
+		return RO_OK;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		goto nomem;
+	if ((p->path = strdup(rel)) == NULL ||
+	    ro_strmap_put(&w->pmap, rel, p) < 0) {
+		free(p->path);
+		free(p);
+		goto nomem;
+	}
+	p->due = w->now + w->debounce;
+	w->npend++;
+	list_append(w, p);
+	return RO_OK;
+nomem:
+	ro_watchpend_schedule_rescan(w);
+	return ro_err_set(err, RO_ENOMEM, "out of memory");
 }

@@ -30,10 +30,11 @@
  * The parser is compiled into this target, so that it carries the
  * fuzzer's coverage instrumentation: the RO_FUZZ compile flags are added
  * after ro_common is defined, so the library itself is not instrumented.
- * The library's copies of these three files are then never linked.
+ * The library's copies of these four files are then never linked.
  */
 #include "../../common/node.c"
 #include "../../common/yaml.c"
+#include "../../common/vctx.c"
 #include "../../common/spec.c"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,8 +52,9 @@ check_accepted(const struct ro_spec *s)
 		abort();
 	for (i = 0; i < s->n_entities; i++) {
 		if (!ro_spec_valid_entity_id(s->entities[i].id) ||
-		    one_of(s->entities[i].kind, entity_kinds, false) == NULL ||
-		    one_of(s->entities[i].visibility, visibilities,
+		    ro_vctx_one_of(s->entities[i].kind, entity_kinds,
+		    false) == NULL ||
+		    ro_vctx_one_of(s->entities[i].visibility, visibilities,
 		    false) == NULL ||
 		    s->entities[i].policy.allow_commands_from == NULL)
 			abort();
