@@ -49,6 +49,7 @@ struct opt {
 
 /* The option table (config.c), indexed by enum ro_config_opt. */
 extern const struct opt *const ro_config_table;
+#define OPT_BASE	1000	/* getopt_long value of option 0 */
 extern const char *const ro_config_log_levels[];
 extern const char *const ro_config_log_formats[];
 extern const char *const ro_config_profiles[];
@@ -65,9 +66,24 @@ struct ro_config_layer {
 
 /* The field of option o in cfg. */
 const void *ro_config_cfield(const struct ro_config *cfg, enum ro_config_opt o);
+/* configlayer.c: one source's raw values. */
 /* Set option o of a layer to v (copied). RO_ENOMEM. */
 int	ro_config_layer_set(struct ro_config_layer *l, enum ro_config_opt o,
 	    const char *v, struct ro_err *err);
+/* Free a layer's values (the struct stays usable, empty). */
+void	ro_config_layer_release(struct ro_config_layer *l);
+/* Release and free a heap layer; NULL is a no-op. */
+void	ro_config_layer_free(struct ro_config_layer *l);
+/* A heap copy of src into *out. RO_ENOMEM. */
+int	ro_config_layer_copy(struct ro_config_layer **out,
+	    const struct ro_config_layer *src, struct ro_err *err);
+/* The flags of argv (getopt_long, main thread only). RO_EINVALID names
+ * the bad flag; -h sets l->help. */
+int	ro_config_layer_from_argv(struct ro_config_layer *l, int argc,
+	    char *argv[], struct ro_err *err);
+/* The ROOMOPS_* environment (empty values count as unset). */
+int	ro_config_layer_from_env(struct ro_config_layer *l,
+	    struct ro_err *err);
 /* The value of o as YAML; masked: URL passwords hidden (configprint.c). */
 int	ro_config_format_value(const struct ro_config *cfg,
 	    enum ro_config_opt o, bool masked, struct ro_buf *out);
