@@ -85,6 +85,15 @@ static struct {
 	_ac_ok;								\
 })
 
+/* Wait for cond (AC_WAIT_MS at most); on time-out show the agent's log
+ * (struct agentctl *a) and fail the test naming the condition. */
+#define AC_WAIT_AGENT(a, cond) do {					\
+	if (!AC_WAIT(cond, AC_WAIT_MS)) {				\
+		ac_agent_dump(a);					\
+		fail_msg("timed out waiting for %s", #cond);		\
+	}								\
+} while (0)
+
 AC_FN long long
 ac_now_ms(void)
 {
@@ -507,12 +516,12 @@ ac_room(const struct agentctl *a, const char *room)
 	return ac_get(a->url, path);
 }
 
-/* A string field of /status/rooms/{room} equals want (NULL: is null). */
+/* A string field of GET base+path equals want (NULL: is null). */
 AC_FN bool
-ac_room_is(const struct agentctl *a, const char *room, const char *key,
+ac_get_is(const char *base, const char *path, const char *key,
     const char *want)
 {
-	cJSON		*o = ac_room(a, room);
+	cJSON		*o = ac_get(base, path);
 	const char	*v = ac_str(o, key);
 	bool		 ok;
 
@@ -521,6 +530,17 @@ ac_room_is(const struct agentctl *a, const char *room, const char *key,
 	    strcmp(v, want) == 0);
 	cJSON_Delete(o);
 	return ok;
+}
+
+/* A string field of /status/rooms/{room} equals want (NULL: is null). */
+AC_FN bool
+ac_room_is(const struct agentctl *a, const char *room, const char *key,
+    const char *want)
+{
+	char	path[256];
+
+	snprintf(path, sizeof(path), "/status/rooms/%s", room);
+	return ac_get_is(a->url, path, key, want);
 }
 
 AC_FN double

@@ -94,6 +94,28 @@ fx_free(struct fx *f)
 	gs_repo_free(&f->r);
 }
 
+/* cmocka set-up and tear-down of a test with one struct fx. */
+FX_UNUSED static int
+fx_setup(void **state)
+{
+	struct fx	*f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	fx_init(f);
+	*state = f;
+	return 0;
+}
+
+FX_UNUSED static int
+fx_teardown(void **state)
+{
+	struct fx	*f = *state;
+
+	fx_free(f);
+	free(f);
+	return 0;
+}
+
 FX_UNUSED static void
 fx_set_url(struct fx *f, const char *url)
 {

@@ -38,12 +38,7 @@ struct fx {
 	char		*tmp;		/* secrets, repos */
 };
 
-#define WAIT(f, cond) do {						\
-	if (!AC_WAIT(cond, AC_WAIT_MS)) {				\
-		ac_agent_dump(&(f)->a);					\
-		fail_msg("timed out waiting for %s", #cond);		\
-	}								\
-} while (0)
+#define WAIT(f, cond)	AC_WAIT_AGENT(&(f)->a, cond)
 
 /* {"spec": RoomSpec} with n entities E-e0.. named "<label> i". */
 static char *

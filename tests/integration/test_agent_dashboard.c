@@ -46,12 +46,7 @@ struct fx {
 	char		*tokfile;
 };
 
-#define WAIT(f, cond) do {						\
-	if (!AC_WAIT(cond, AC_WAIT_MS)) {				\
-		ac_agent_dump(&(f)->a);					\
-		fail_msg("timed out waiting for %s", #cond);		\
-	}								\
-} while (0)
+#define WAIT(f, cond)	AC_WAIT_AGENT(&(f)->a, cond)
 
 static int
 setup(void **state)
@@ -138,38 +133,6 @@ converged(struct fx *f, int n)
 
 	ok = o != NULL && ac_num(cJSON_GetObjectItemCaseSensitive(o,
 	    "counts"), "converged", -1) == n;
-	cJSON_Delete(o);
-	return ok;
-}
-
-static bool
-room_status_of(const char *base, const char *room, const char *want)
-{
-	char		 path[128];
-	cJSON		*o;
-	const char	*s;
-	bool		 ok;
-
-	snprintf(path, sizeof(path), "/status/rooms/%s", room);
-	o = ac_get(base, path);
-	ok = o != NULL && (s = ac_str(o, "status")) != NULL &&
-	    strcmp(s, want) == 0;
-	cJSON_Delete(o);
-	return ok;
-}
-
-static bool
-room_status_is(struct fx *f, const char *room, const char *want)
-{
-	char		 path[128];
-	cJSON		*o;
-	const char	*s;
-	bool		 ok;
-
-	snprintf(path, sizeof(path), "/status/rooms/%s", room);
-	o = ac_get(f->a.url, path);
-	ok = o != NULL && (s = ac_str(o, "status")) != NULL &&
-	    strcmp(s, want) == 0;
 	cJSON_Delete(o);
 	return ok;
 }
@@ -372,7 +335,7 @@ test_spec_and_plan(void **state)
 	ac_write_atomic(f->dir, "a.yaml", "metadata:\n  name: dash-a\n"
 	    "  version: 1\nspec:\n  roomId: room-dash-alpha\n  entities:\n"
 	    "    - idd: E-one\n      kind: agent\n");
-	WAIT(f, room_status_is(f, "room-dash-alpha", "rejected"));
+	WAIT(f, ac_room_is(&f->a, "room-dash-alpha", "status", "rejected"));
 	o = ac_get(f->a.url, "/rooms/room-dash-alpha/spec");
 	assert_true(ac_len(o, "errors") >= 1);	/* idd unknown, id missing */
 	assert_true(tu_contains(cJSON_GetArrayItem(
@@ -445,38 +408,6 @@ get_doc(const char *base, const char *path, cJSON **out)
 	return st;
 }
 
-static bool
-git_rev_is(const char *base, const char *room, const char *rev)
-{
-	char		 path[128];
-	cJSON		*o;
-	const char	*s;
-	bool		 ok;
-
-	snprintf(path, sizeof(path), "/status/rooms/%s", room);
-	o = ac_get(base, path);
-	ok = o != NULL && (s = ac_str(o, "lastRevision")) != NULL &&
-	    strcmp(s, rev) == 0;
-	cJSON_Delete(o);
-	return ok;
-}
-
-static bool
-spec_rev_is(const char *base, const char *room, const char *rev)
-{
-	char		 path[128];
-	cJSON		*o;
-	const char	*s;
-	bool		 ok;
-
-	snprintf(path, sizeof(path), "/rooms/%s/spec", room);
-	o = ac_get(base, path);
-	ok = o != NULL && (s = ac_str(o, "revision")) != NULL &&
-	    strcmp(s, rev) == 0;
-	cJSON_Delete(o);
-	return ok;
-}
-
 static void
 test_git_source(void **state)
 {
@@ -510,7 +441,8 @@ test_git_source(void **state)
 	args[n++] = st_dir;
 	args[n] = NULL;
 	assert_int_equal(ac_agent_start(&a, args), 0);
-	if (!AC_WAIT(git_rev_is(a.url, "room-dash-alpha", rev), AC_WAIT_MS)) {
+	if (!AC_WAIT(ac_room_is(&a, "room-dash-alpha", "lastRevision", rev),
+	    AC_WAIT_MS)) {
 		ac_agent_dump(&a);
 		fail_msg("the Git room did not converge");
 	}
@@ -536,8 +468,9 @@ test_git_source(void **state)
 	snprintf(rev, sizeof(rev), "%s", gs_origin_rev(&r, "main"));
 	/* (a rejected revision is not the room's lastRevision: wait for the
 	 * cursor to pass it) */
-	if (!AC_WAIT(room_status_of(a.url, "room-dash-alpha", "rejected") &&
-	    spec_rev_is(a.url, "room-dash-alpha", rev), AC_WAIT_MS)) {
+	if (!AC_WAIT(ac_room_is(&a, "room-dash-alpha", "status", "rejected") &&
+	    ac_get_is(a.url, "/rooms/room-dash-alpha/spec", "revision", rev),
+	    AC_WAIT_MS)) {
 		ac_agent_dump(&a);
 		fail_msg("the rejected commit was not seen");
 	}

@@ -18,27 +18,6 @@
 #define BRAVO	"room-bravo-01"
 #define CHARLIE	"room-charlie-01"
 
-static int
-setup(void **state)
-{
-	struct fx	*f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	fx_init(f);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*f = *state;
-
-	fx_free(f);
-	free(f);
-	return 0;
-}
-
 /* alpha and bravo plain; charlie with an artifact seeded from a file. */
 static void
 commit_three(struct fx *f)
@@ -943,34 +922,34 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_one_commit, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_three_commits, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_thirty_superseded, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_broken_yaml, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_one_commit, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_three_commits, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_thirty_superseded,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_broken_yaml, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_delete_without_prune,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prune_confirm, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_prune_annotation, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_rename_spec, setup,
-		    teardown),
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_prune_confirm, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_prune_annotation, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rename_spec, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_force_push_and_revert,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_warm_restart, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_lost_cursor, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_kill9_mid_apply, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_sigterm_mid_apply, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_two_agents_notes, setup,
-		    teardown),
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_warm_restart, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_cursor, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_kill9_mid_apply, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_mid_apply,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_two_agents_notes, fx_setup,
+		    fx_teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

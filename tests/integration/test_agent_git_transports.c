@@ -14,27 +14,6 @@
 #define ALPHA	"room-alpha-01"
 #define BRAVO	"room-bravo-01"
 
-static int
-setup(void **state)
-{
-	struct fx	*f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	fx_init(f);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*f = *state;
-
-	fx_free(f);
-	free(f);
-	return 0;
-}
-
 static void
 commit_two(struct fx *f)
 {
@@ -301,15 +280,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_git_daemon, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_https, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ssh, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreachable_once, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_file, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_git_daemon, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_https, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ssh, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable_once, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_recovers,
-		    setup, teardown),
+		    fx_setup, fx_teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

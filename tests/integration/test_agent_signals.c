@@ -25,12 +25,7 @@ struct fx {
 	char		*config;
 };
 
-#define WAIT(f, cond) do {						\
-	if (!AC_WAIT(cond, AC_WAIT_MS)) {				\
-		ac_agent_dump(&(f)->a);					\
-		fail_msg("timed out waiting for %s", #cond);		\
-	}								\
-} while (0)
+#define WAIT(f, cond)	AC_WAIT_AGENT(&(f)->a, cond)
 
 static char *
 body(const char *room, int n)

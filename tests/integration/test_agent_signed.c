@@ -107,27 +107,6 @@ group_teardown(void **state)
 	return 0;
 }
 
-static int
-setup(void **state)
-{
-	struct fx	*f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	fx_init(f);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*f = *state;
-
-	fx_free(f);
-	free(f);
-	return 0;
-}
-
 /* The next commits of the work clone: signed with key (an OpenPGP
  * fingerprint or an SSH key file) in format, or unsigned (NULL). */
 static void
@@ -755,7 +734,7 @@ test_bad_keys_startup(void **state)
 int
 main(void)
 {
-#define T(t)	cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t)	cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_pgp_trusted_applies),
 		T(test_pgp_unsigned_then_signed),

@@ -23,12 +23,7 @@
 #define BURST_WAIT_MS	90000
 
 /* Wait for cond; on time-out show the agent's log and fail. */
-#define WAIT(f, cond) do {						\
-	if (!AC_WAIT(cond, AC_WAIT_MS)) {				\
-		ac_agent_dump(&(f)->a);					\
-		fail_msg("timed out waiting for %s", #cond);		\
-	}								\
-} while (0)
+#define WAIT(f, cond)	AC_WAIT_AGENT(&(f)->a, cond)
 
 static const char *const rooms[ROOMS] = {
 	"room-watch-a", "room-watch-b", "room-watch-c", "room-watch-d"

@@ -28,12 +28,7 @@ struct fx {
 	char		*audit;
 };
 
-#define WAIT(f, cond) do {						\
-	if (!AC_WAIT(cond, AC_WAIT_MS)) {				\
-		ac_agent_dump(&(f)->a);					\
-		fail_msg("timed out waiting for %s", #cond);		\
-	}								\
-} while (0)
+#define WAIT(f, cond)	AC_WAIT_AGENT(&(f)->a, cond)
 
 #define GIT	"git -c user.name=e2e -c user.email=e2e@example.invalid " \
 		"-c init.defaultBranch=main -c commit.gpgsign=false"
